@@ -1,0 +1,1 @@
+"""Importers of the official catalogs (one module per source format) and their shared builder."""

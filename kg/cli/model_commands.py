@@ -1,0 +1,81 @@
+"""Commands over one system model: validate, threats, query, export."""
+
+import sys
+import warnings
+
+import click
+
+from kg.analysis import analyse
+from kg.cli import main
+from kg.cli.options import model_argument, output_format, reasoner
+from kg.errors import InputError, Problem
+from kg.export import export_model
+from kg.model.load import load_model
+from kg.render import render
+from kg.sparql import run_query
+from kg.threats import threat_rows
+
+THREAT_COLUMNS = ["component", "threat", "stride", "source", "via"]
+
+
+def _analyse(model_path, engine):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        analysis = analyse(load_model(model_path), engine)
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+    return analysis
+
+
+@main.command()
+@model_argument
+def validate(model):
+    """Check MODEL (YAML or Turtle) against the format and the SHACL shapes.
+
+    Prints every problem as FILE:LINE: ELEMENT: MESSAGE and exits 2 when there is one."""
+    m = load_model(model)
+    click.echo(f"{model}: valid ({len(m.graph)} triples, system '{m.system}')")
+
+
+@main.command()
+@model_argument
+@click.option("--component", help="Only this component or flow (its id).")
+@output_format("table", "json", "csv")
+@reasoner
+def threats(model, component, fmt, reasoner):
+    """The threats each component and flow of MODEL inherits, and why."""
+    analysis = _analyse(model, reasoner)
+    rows = threat_rows(analysis, component)
+    if component and not rows:
+        raise InputError(Problem(model, "no such component or flow, or it inherits no threat", element=component))
+    if fmt == "table":  # one explanation per line keeps the table readable; json and csv have them all
+        rows = [{**r, "via": r["via"][0] + (f"  (+{len(r['via']) - 1} more)" if len(r["via"]) > 1 else "")}
+                for r in rows]
+    click.echo(render(rows, fmt, THREAT_COLUMNS))
+
+
+@main.command()
+@model_argument
+@click.argument("query", required=False)
+@click.option("-f", "--file", "query_file", type=click.Path(exists=True, dir_okay=False), help="Read the query from FILE.rq.")
+@output_format("table", "json", "csv")
+@reasoner
+def query(model, query, query_file, fmt, reasoner):
+    """Run a SPARQL query over MODEL, the ontology and everything inferred."""
+    if bool(query) == bool(query_file):
+        raise click.UsageError("give either QUERY or -f FILE.rq")
+    sparql = query if query else open(query_file, encoding="utf-8").read()
+    analysis = _analyse(model, reasoner)
+    click.echo(run_query(analysis.store, sparql, fmt, source=query_file or "QUERY"))
+
+
+@main.command()
+@model_argument
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld"]), default="ttl", show_default=True)
+@click.option("--inferred", is_flag=True, help="Add what the reasoner inferred about the model's elements.")
+@reasoner
+def export(model, fmt, inferred, reasoner):
+    """Print MODEL as RDF (Turtle, N-Triples or JSON-LD)."""
+    m = load_model(model)
+    analysis = _analyse(model, reasoner) if inferred else None
+    sys.stdout.write(export_model(m, fmt, analysis))

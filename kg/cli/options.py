@@ -1,0 +1,16 @@
+"""Options shared by several commands."""
+
+import click
+
+from kg.reasoning import ENGINES
+
+reasoner = click.option("--reasoner", type=click.Choice(ENGINES), default="fast", show_default=True,
+                        help="fast: OWL 2 RL rules in pyoxigraph; owlrl: the complete reference engine.")
+
+
+def output_format(*choices, default="table"):
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+                        help="Output format.")
+
+
+model_argument = click.argument("model", type=click.Path(dir_okay=False, path_type=str))

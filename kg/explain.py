@@ -1,0 +1,219 @@
+"""Why an element has an inferred fact: the asserted facts and ontology axioms behind it,
+read off the OWL 2 RL patterns the ontology uses (subclass, hasValue, someValuesFrom,
+intersection, subproperty, inverse, transitive, chain). Nothing here knows a threat by name."""
+
+from collections import defaultdict
+
+from pyoxigraph import Literal as OxLiteral
+from pyoxigraph import NamedNode, Store
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
+
+from kg.namespaces import TM
+
+MAX_DEPTH = 12
+
+
+class TBox:
+    """The asserted axioms of the ontology, indexed for explanation."""
+
+    def __init__(self, g: Graph):
+        self.labels = {s: str(o) for s, o in g.subject_objects(RDFS.label)}
+        self.subclasses = defaultdict(list)      # class → its direct (asserted) subclasses
+        for sub, sup in g.subject_objects(RDFS.subClassOf):
+            self.subclasses[sup].append(sub)
+        for a, b in g.subject_objects(OWL.equivalentClass):
+            self.subclasses[a].append(b)
+            self.subclasses[b].append(a)
+        self.restrictions = {}                   # restriction → (kind, property, filler)
+        for r, p in g.subject_objects(OWL.onProperty):
+            for kind in (OWL.hasValue, OWL.someValuesFrom, OWL.allValuesFrom):
+                filler = g.value(r, kind)
+                if filler is not None:
+                    self.restrictions[r] = (kind, p, filler)
+        self.intersections = {c: list(Collection(g, lst)) for c, lst in g.subject_objects(OWL.intersectionOf)}
+        self.subproperties = defaultdict(list)
+        for sub, sup in g.subject_objects(RDFS.subPropertyOf):
+            self.subproperties[sup].append(sub)
+        self.inverses = defaultdict(list)
+        for a, b in g.subject_objects(OWL.inverseOf):
+            self.inverses[a].append(b)
+            self.inverses[b].append(a)
+        self.transitive = set(g.subjects(RDF.type, OWL.TransitiveProperty))
+        self.chains = defaultdict(list)
+        for p, lst in g.subject_objects(OWL.propertyChainAxiom):
+            self.chains[p].append(list(Collection(g, lst)))
+        self.attachments = defaultdict(list)     # (property, value) → classes that carry a hasValue on it
+        for r, (kind, p, filler) in self.restrictions.items():
+            if kind == OWL.hasValue:
+                for cls in self.subclasses_of_restriction(g, r):
+                    self.attachments[(p, filler)].append(cls)
+
+    @staticmethod
+    def subclasses_of_restriction(g, r):
+        return list(g.subjects(RDFS.subClassOf, r))
+
+    def label(self, term) -> str:
+        if term in self.labels:
+            return self.labels[term]
+        return str(term).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+class Explainer:
+    """Explains facts of a reasoned store (asserted triples known) against the ontology's axioms."""
+
+    def __init__(self, store: Store, asserted: set, tbox: TBox):
+        self.store, self.asserted, self.tbox = store, asserted, tbox
+        self._names = {}
+
+    # ------------------------------------------------------------ public
+    def exposure(self, element: str, threat: str) -> list[list[str]]:
+        """Every explanation of `element tm:exposedTo threat`: a list of readable step lists."""
+        x, t = URIRef(element), URIRef(threat)
+        found = []
+        for cls in self.tbox.attachments.get((TM.exposedTo, t), []):
+            if self._has_type(x, cls):
+                steps = self._why_type(x, cls, frozenset())
+                if steps is not None:
+                    found.append(steps + [f"every {self.tbox.label(cls)} is exposed to {self.name(t)}"])
+        if not found:
+            steps = self._why_prop(x, TM.exposedTo, t, frozenset())
+            found.append(steps or [f"{self.name(x)} is exposed to {self.name(t)} (OWL 2 RL entailment)"])
+        return _dedupe(found)
+
+    def name(self, term) -> str:
+        """An element's id, a catalog entry's identifier, or a class's label."""
+        if term not in self._names:
+            ident = next(self.store.quads_for_pattern(_term(term), NamedNode(str(DCTERMS.identifier)), None), None)
+            self._names[term] = ident.object.value if ident else self.tbox.label(term)
+        return self._names[term]
+
+    # ------------------------------------------------------------ types
+    def _has_type(self, x, cls) -> bool:
+        if isinstance(cls, BNode):  # restriction or intersection nodes: check their meaning instead
+            return self._holds_class_expression(x, cls)
+        return self._holds(x, RDF.type, cls)
+
+    def _holds_class_expression(self, x, cls) -> bool:
+        if cls in self.tbox.restrictions:
+            kind, p, filler = self.tbox.restrictions[cls]
+            if kind == OWL.hasValue:
+                return self._holds(x, p, filler)
+            if kind == OWL.someValuesFrom:
+                return any(filler == OWL.Thing or self._has_type(y, filler) for y in self._objects(x, p))
+            return False
+        if cls in self.tbox.intersections:
+            return all(self._has_type(x, m) for m in self.tbox.intersections[cls])
+        return False
+
+    def _why_type(self, x, cls, seen):
+        if (x, cls) in seen or len(seen) > MAX_DEPTH:
+            return None
+        seen = seen | {(x, cls)}
+        if not isinstance(cls, BNode) and self._asserted(x, RDF.type, cls):
+            return [f"{self.name(x)} is {_a(self.tbox.label(cls))}"]
+        if cls in self.tbox.restrictions:
+            return self._why_restriction(x, cls, seen)
+        if cls in self.tbox.intersections:
+            steps = []
+            for member in self.tbox.intersections[cls]:
+                part = self._why_type(x, member, seen)
+                if part is None:
+                    return None
+                steps += part
+            return steps
+        for sub in self.tbox.subclasses.get(cls, []):
+            if sub != cls and self._has_type(x, sub):
+                steps = self._why_type(x, sub, seen)
+                if steps is not None:
+                    if isinstance(cls, BNode):
+                        return steps
+                    link = (f"{_a(self.tbox.label(sub))} is a kind of {self.tbox.label(cls)}"
+                            if not isinstance(sub, BNode) else f"so {self.name(x)} is {_a(self.tbox.label(cls))}")
+                    return steps + [link]
+        return None
+
+    def _why_restriction(self, x, r, seen):
+        kind, p, filler = self.tbox.restrictions[r]
+        if kind == OWL.hasValue:
+            return self._why_prop(x, p, filler, seen)
+        if kind == OWL.someValuesFrom:
+            for y in self._objects(x, p):
+                if filler == OWL.Thing or self._has_type(y, filler):
+                    first = self._why_prop(x, p, y, seen)
+                    rest = [] if filler == OWL.Thing else self._why_type(y, filler, seen)
+                    if first is not None and rest is not None:
+                        return first + rest
+        return None
+
+    # ------------------------------------------------------------ properties
+    def _why_prop(self, x, p, y, seen):
+        if (x, p, y) in seen or len(seen) > MAX_DEPTH:
+            return None
+        seen = seen | {(x, p, y)}
+        if self._asserted(x, p, y):
+            return [f"{self.name(x)} {self.tbox.label(p)} {self.name(y)}"]
+        for sub in self.tbox.subproperties.get(p, []):
+            if sub != p and self._holds(x, sub, y):
+                steps = self._why_prop(x, sub, y, seen)
+                if steps:
+                    return steps
+        for inverse in self.tbox.inverses.get(p, []):
+            if self._holds(y, inverse, x):
+                steps = self._why_prop(y, inverse, x, seen)
+                if steps:
+                    return steps
+        for chain in self.tbox.chains.get(p, []) + ([[p, p]] if p in self.tbox.transitive else []):
+            steps = self._why_chain(x, chain, y, seen)
+            if steps:
+                return steps
+        return None
+
+    def _why_chain(self, x, chain, y, seen):
+        if len(chain) == 1:
+            return self._why_prop(x, chain[0], y, seen) if self._holds(x, chain[0], y) else None
+        for z in self._objects(x, chain[0]):
+            if z == x:
+                continue
+            rest = self._why_chain(z, chain[1:], y, seen)
+            if rest:
+                first = self._why_prop(x, chain[0], z, seen)
+                if first:
+                    return first + rest
+        return None
+
+    # ------------------------------------------------------------ store access
+    def _asserted(self, s, p, o) -> bool:
+        return any(q.triple in self.asserted for q in self.store.quads_for_pattern(_term(s), NamedNode(str(p)),
+                                                                                  _term(o)))
+
+    def _holds(self, s, p, o) -> bool:
+        return next(self.store.quads_for_pattern(_term(s), NamedNode(str(p)), _term(o)), None) is not None
+
+    def _objects(self, s, p):
+        for q in self.store.quads_for_pattern(_term(s), NamedNode(str(p)), None):
+            o = q.object
+            if isinstance(o, NamedNode):
+                yield URIRef(o.value)
+
+
+def _term(o):
+    """rdflib term → pyoxigraph term (literals included)."""
+    if isinstance(o, URIRef):
+        return NamedNode(str(o))
+    if isinstance(o, Literal):
+        return OxLiteral(str(o), datatype=NamedNode(str(o.datatype))) if o.datatype else OxLiteral(str(o), language=o.language)
+    return o
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def _dedupe(explanations):
+    unique = []
+    for steps in explanations:
+        if steps not in unique:
+            unique.append(steps)
+    return unique

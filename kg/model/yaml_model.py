@@ -1,0 +1,190 @@
+"""The documented YAML model format → RDF. Structure is checked here (sections, keys, ids,
+kind names); references, types and zone cycles are checked by the SHACL shapes."""
+
+import difflib
+import re
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+
+from kg.errors import Problem
+from kg.model.source import Mapping
+from kg.namespaces import TM, model_iri
+from kg.ontology import attributes, kinds
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+SECTIONS = {
+    "system": {"id", "name", "description"},
+    "zones": {"id", "label", "kind", "parent", "description"},
+    "components": {"id", "label", "kinds", "zone", "attributes", "description"},
+    "flows": {"id", "label", "source", "target", "protocol", "data", "bidirectional", "description"},
+    "controls": {"id", "label", "kind", "protects", "description"},
+}
+
+
+class YamlModel:
+    """Builds the RDF graph of one YAML model and collects every structural problem."""
+
+    def __init__(self, doc, file: str):
+        self.doc, self.file = doc, file
+        self.graph = Graph()
+        self.lines: dict[URIRef, int] = {}
+        self.problems: list[Problem] = []
+        self.system = ""
+
+    def problem(self, message, line=None, element=None):
+        self.problems.append(Problem(self.file, message, line=line, element=element))
+
+    def build(self):
+        doc = self.doc
+        if not isinstance(doc, dict):
+            self.problem(f"a model is a YAML mapping with the sections {', '.join(SECTIONS)}; "
+                         f"found {type(doc).__name__}", line=1)
+            return self
+        for key in doc:
+            if key not in SECTIONS:
+                self.problem(f"unknown section '{key}'{_suggest(key, SECTIONS)}", line=doc.key_lines.get(key))
+        self._system(doc.get("system"))
+        if not self.system:
+            return self
+        seen: dict[str, int] = {}
+        for section in ("zones", "components", "flows", "controls"):
+            for item in self._items(doc, section):
+                self._element(section, item, seen)
+        return self
+
+    # ------------------------------------------------------------ sections
+    def _system(self, sys):
+        if not isinstance(sys, dict) or not isinstance(sys.get("id"), str):
+            self.problem("section 'system' must be a mapping with an 'id'", line=getattr(sys, "line", 1))
+            return
+        self._unknown_keys("system", sys, sys["id"])
+        if not ID_PATTERN.match(sys["id"]):
+            self.problem(f"id '{sys['id']}' must match {ID_PATTERN.pattern}", line=sys.line, element=sys["id"])
+            return
+        self.system = sys["id"]
+        iri = model_iri(self.system)
+        self.lines[iri] = sys.line
+        self.graph.add((iri, RDF.type, TM.System))
+        self.graph.add((iri, DCTERMS.identifier, Literal(self.system)))
+        self._literal(iri, RDFS.label, sys.get("name"))
+        self._literal(iri, DCTERMS.description, sys.get("description"))
+
+    def _items(self, doc, section):
+        items = doc.get(section)
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            self.problem(f"section '{section}' must be a list", line=doc.key_lines.get(section))
+            return []
+        good = []
+        for item in items:
+            if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+                good.append(item)
+            else:
+                self.problem(f"each entry of '{section}' must be a mapping with a string 'id'",
+                             line=getattr(item, "line", doc.key_lines.get(section)))
+        return good
+
+    def _element(self, section, item, seen):
+        eid = item["id"]
+        if not ID_PATTERN.match(eid):
+            self.problem(f"id must match {ID_PATTERN.pattern}", line=item.line, element=eid)
+            return
+        if eid in seen:
+            self.problem(f"duplicate id (first defined at line {seen[eid]})", line=item.line, element=eid)
+            return
+        seen[eid] = item.line
+        self._unknown_keys(section, item, eid)
+        iri = self.iri(eid)
+        self.lines[iri] = item.line
+        g = self.graph
+        g.add((iri, DCTERMS.identifier, Literal(eid)))
+        g.add((iri, TM.partOf, model_iri(self.system)))
+        self._literal(iri, RDFS.label, item.get("label", eid))
+        self._literal(iri, DCTERMS.description, item.get("description"))
+        getattr(self, "_" + section)(iri, item, eid)
+
+    def _zones(self, iri, item, eid):
+        self._kinds(iri, item, eid, "kind", TM.TrustZone)
+        self._ref(iri, TM.parentZone, item.get("parent"))
+
+    def _components(self, iri, item, eid):
+        self._kinds(iri, item, eid, "kinds", TM.Component)
+        self._ref(iri, TM.inZone, item.get("zone"))
+        attrs = item.get("attributes")
+        if attrs is None:
+            return
+        if not isinstance(attrs, dict):
+            self.problem("'attributes' must be a mapping", line=item.key_lines.get("attributes"), element=eid)
+            return
+        known = attributes()
+        for key, value in attrs.items():
+            line = attrs.key_lines.get(key) if isinstance(attrs, Mapping) else item.line
+            if key not in known:
+                self.problem(f"unknown attribute '{key}'{_suggest(key, known)}", line=line, element=eid)
+            elif isinstance(value, (dict, list)) or value is None:
+                self.problem(f"attribute '{key}' must be a single value", line=line, element=eid)
+            else:
+                self.graph.add((iri, URIRef(known[key]), Literal(value)))
+
+    def _flows(self, iri, item, eid):
+        self.graph.add((iri, RDF.type, TM.DataFlow))
+        self._ref(iri, TM.source, item.get("source"))
+        self._ref(iri, TM.target, item.get("target"))
+        self._literal(iri, TM.protocol, item.get("protocol"))
+        self._literal(iri, TM.bidirectional, item.get("bidirectional"))
+        data = item.get("data", [])
+        for value in data if isinstance(data, list) else [data]:
+            self._literal(iri, TM.carries, value)
+
+    def _controls(self, iri, item, eid):
+        self._kinds(iri, item, eid, "kind", TM.Control)
+        protects = item.get("protects", [])
+        for target in protects if isinstance(protects, list) else [protects]:
+            self._ref(iri, TM.protects, target)
+
+    # ------------------------------------------------------------ helpers
+    def iri(self, eid):
+        return model_iri(self.system, eid)
+
+    def _kinds(self, iri, item, eid, key, base):
+        names = item.get(key)
+        if names is None:
+            self.graph.add((iri, RDF.type, base))
+            return
+        known = kinds()
+        for name in names if isinstance(names, list) else [names]:
+            if not isinstance(name, str):
+                self.problem(f"'{key}' must name kinds as strings; found {name!r}",
+                             line=item.key_lines.get(key), element=eid)
+            elif name in known:
+                self.graph.add((iri, RDF.type, URIRef(known[name])))
+            else:
+                self.problem(f"unknown kind '{name}'{_suggest(name, known)}", line=item.key_lines.get(key),
+                             element=eid)
+
+    def _ref(self, iri, prop, value):
+        """A reference to another element by id; SHACL checks that it exists and has the right type."""
+        if value is None:
+            return
+        if isinstance(value, str) and ID_PATTERN.match(value):
+            self.graph.add((iri, prop, self.iri(value)))
+        else:
+            self.graph.add((iri, prop, Literal(value)))  # a literal where an element belongs: SHACL reports it
+
+    def _literal(self, iri, prop, value):
+        if value is not None:
+            self.graph.add((iri, prop, Literal(value)))
+
+    def _unknown_keys(self, section, item, eid):
+        for key in item:
+            if key not in SECTIONS[section]:
+                self.problem(f"unknown field '{key}'{_suggest(key, SECTIONS[section])}",
+                             line=item.key_lines.get(key), element=eid)
+
+
+def _suggest(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

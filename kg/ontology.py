@@ -1,0 +1,33 @@
+"""The ontology: every OWL file under ontologies/ (catalog vocabularies included), loaded once."""
+
+from functools import lru_cache
+
+from rdflib import Graph
+
+from kg.paths import ontologies_dir
+from kg.queries import select
+
+
+def ontology_files():
+    root = ontologies_dir()
+    return sorted(root.glob("*.ttl")) + sorted((root / "catalogs").glob("*.ttl"))
+
+
+@lru_cache(maxsize=1)
+def ontology() -> Graph:
+    g = Graph()
+    for path in ontology_files():
+        g.parse(path, format="turtle")
+    return g
+
+
+@lru_cache(maxsize=1)
+def kinds() -> dict[str, str]:
+    """YAML kind name → class IRI, from the tm:kind annotations."""
+    return {str(r.kind): str(r.cls) for r in select(ontology(), "kinds")}
+
+
+@lru_cache(maxsize=1)
+def attributes() -> dict[str, str]:
+    """YAML attribute key → datatype property IRI, from the tm:attributeName annotations."""
+    return {str(r.name): str(r.prop) for r in select(ontology(), "attributes")}

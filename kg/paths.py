@@ -1,0 +1,35 @@
+"""Where the package's data lives: ontologies/, catalogs/, the queries, and THREATKG_HOME."""
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+_PKG = Path(__file__).resolve().parent
+
+
+def _data_dir(repo_name: str, package_name: str) -> Path:
+    repo = _PKG.parent / repo_name          # a checkout or editable install
+    if repo.is_dir():
+        return repo
+    return Path(str(resources.files(package_name)))  # an installed wheel
+
+
+def ontologies_dir() -> Path:
+    return _data_dir("ontologies", "kg.ontologies")
+
+
+def catalogs_data_dir() -> Path:
+    """The repo's catalogs/ folder: sources, curated attachments, profiles."""
+    return _data_dir("catalogs", "kg.catalogs_data")
+
+
+def queries_dir() -> Path:
+    return _PKG / "queries"
+
+
+def home() -> Path:
+    """THREATKG_HOME, or the per-user data directory: installed catalogs live here."""
+    env = os.environ.get("THREATKG_HOME")
+    return Path(env) if env else Path(platformdirs.user_data_dir("threatkg"))

@@ -1,0 +1,17 @@
+"""Named SPARQL queries: one .rq file per query in this folder, run on rdflib or pyoxigraph."""
+
+from functools import lru_cache
+
+from kg.namespaces import sparql_prefixes
+from kg.paths import queries_dir
+
+
+@lru_cache(maxsize=None)
+def text(name: str) -> str:
+    """The query `name`.rq with the project's PREFIX lines in front."""
+    return sparql_prefixes() + (queries_dir() / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def select(graph, name: str, **bindings):
+    """Run a named query on an rdflib Graph, with initial variable bindings."""
+    return graph.query(text(name), initBindings=bindings or None)

@@ -1,0 +1,71 @@
+"""Reasoning behind one interface: `fast` (OWL 2 RL rules as SPARQL updates in pyoxigraph, the
+default) and `owlrl` (the complete reference). Unsupported constructs make `fast` fall back."""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from pyoxigraph import DefaultGraph, RdfFormat, Store
+from rdflib import Graph
+
+from kg.namespaces import sparql_prefixes
+from kg.paths import ontologies_dir
+from kg.reasoning import fast, reference
+from kg.reasoning.constructs import unsupported
+
+ENGINES = ("fast", "owlrl")
+
+
+class FallbackWarning(UserWarning):
+    """The fast engine met a construct it does not implement; owlrl reasoned instead."""
+
+
+@dataclass
+class Inference:
+    store: Store                 # default graph: asserted + step-derived + inferred triples
+    asserted: set                # the triples before reasoning (step output included)
+    engine: str                  # the engine that actually ran
+    seconds: float
+    notes: list = field(default_factory=list)
+
+    def inferred(self) -> set:
+        return {q.triple for q in self.store} - self.asserted
+
+
+def run_steps(store: Store) -> None:
+    """The declarative model-preparation steps (ontologies/steps/*.ru), in file-name order."""
+    for path in sorted((ontologies_dir() / "steps").glob("*.ru")):
+        store.update(sparql_prefixes() + path.read_text(encoding="utf-8"))
+
+
+def infer(ntriples: bytes, engine: str = "fast") -> Inference:
+    """Load N-Triples, run the steps, then materialize with the chosen engine."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown reasoner '{engine}' (choose {', '.join(ENGINES)})")
+    started = time.perf_counter()
+    store = Store()
+    store.load(ntriples, RdfFormat.N_TRIPLES)
+    run_steps(store)
+    asserted = {q.triple for q in store}
+    notes = []
+    if engine == "fast":
+        missing = unsupported(store)
+        if missing:
+            note = f"fast reasoner does not implement {', '.join(missing)}: falling back to owlrl"
+            warnings.warn(note, FallbackWarning, stacklevel=2)
+            notes.append(note)
+            engine = "owlrl"
+    if engine == "fast":
+        fast.materialize(store)
+    else:
+        store = _owlrl(store)
+    return Inference(store, asserted, engine, time.perf_counter() - started, notes)
+
+
+def _owlrl(store: Store) -> Store:
+    graph = Graph()
+    graph.parse(data=store.dump(format=RdfFormat.N_TRIPLES, from_graph=DefaultGraph()), format="nt")
+    reference.materialize(graph)
+    result = Store()
+    result.load(graph.serialize(format="nt", encoding="utf-8"), RdfFormat.N_TRIPLES)
+    return result

@@ -1,0 +1,4 @@
+# cls-avf (OWL 2 RL, Table 6): allValuesFrom restrictions on the superclass side.
+# phase: instance
+# handles: owl:allValuesFrom owl:onProperty
+INSERT { ?y a ?c } WHERE { ?r owl:allValuesFrom ?c ; owl:onProperty ?p . ?x a ?r ; ?p ?y . FILTER(!isLiteral(?y)) }

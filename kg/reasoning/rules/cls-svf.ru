@@ -1,0 +1,6 @@
+# cls-svf1, cls-svf2 (OWL 2 RL, Table 6): someValuesFrom restrictions on the subclass side.
+# phase: instance
+# handles: owl:someValuesFrom owl:onProperty
+INSERT { ?x a ?r } WHERE {
+  ?r owl:someValuesFrom ?c ; owl:onProperty ?p . FILTER(?c != owl:Thing) ?x ?p ?y . ?y a ?c } ;
+INSERT { ?x a ?r } WHERE { ?r owl:someValuesFrom owl:Thing ; owl:onProperty ?p . ?x ?p ?y }
