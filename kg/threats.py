@@ -1,7 +1,9 @@
 """The threats each element of a model inherits, one row per (element, threat), explained."""
 
+from rdflib import URIRef
+
 from kg.analysis import Analysis
-from kg.namespaces import STRIDE
+from kg.namespaces import STRIDE, model_iri
 
 STRIDE_ORDER = "STRIDE"
 
@@ -15,11 +17,10 @@ def _source(threat_iri: str) -> str:
 
 def threat_rows(analysis: Analysis, component: str | None = None) -> list[dict]:
     explainer = analysis.explainer
+    only = {"element": URIRef(str(model_iri(analysis.model.system, component)))} if component else {}
     rows = []
-    for sol in analysis.named("threats"):
+    for sol in analysis.named("threats", **only):
         element_id = sol["elementId"].value
-        if component and element_id != component:
-            continue
         element, threat = sol["element"].value, sol["threat"].value
         explanations = explainer.exposure(element, threat)
         letters = sol["letters"].value if sol["letters"] else ""

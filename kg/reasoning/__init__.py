@@ -5,7 +5,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from pyoxigraph import DefaultGraph, RdfFormat, Store
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, RdfFormat, Store
 from rdflib import Graph
 
 from kg.namespaces import sparql_prefixes
@@ -69,3 +69,25 @@ def _owlrl(store: Store) -> Store:
     result = Store()
     result.load(graph.serialize(format="nt", encoding="utf-8"), RdfFormat.N_TRIPLES)
     return result
+
+
+_BUILTIN = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#",
+            "http://www.w3.org/2002/07/owl#")
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def comparable(triples) -> set[str]:
+    """The inferred facts the application reads, as N-Triples lines: statements between named
+    resources or to literals with a non-builtin predicate, and rdf:type to a named non-builtin class.
+    Schema-level and bookkeeping triples (owlrl's sameAs-self, class axioms) differ by design."""
+    out = set()
+    for t in triples:
+        s, p, o = t.subject, t.predicate.value, t.object
+        if not isinstance(s, NamedNode) or isinstance(o, BlankNode):
+            continue
+        if p == _RDF_TYPE:
+            if not o.value.startswith(_BUILTIN):
+                out.add(str(t))
+        elif not p.startswith(_BUILTIN):
+            out.add(str(t))
+    return out

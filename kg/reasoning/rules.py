@@ -15,6 +15,7 @@ PREFIX_IRIS = {"owl:": "http://www.w3.org/2002/07/owl#", "rdfs:": "http://www.w3
 class Rule:
     name: str
     phase: str                 # "schema" runs first, to a fixpoint; then "instance"
+    order: int                 # position within a round: producers of what later rules read go first
     handles: frozenset         # full IRIs of the OWL/RDFS terms the rule implements
     update: str                # SPARQL update, prefixes included
 
@@ -39,8 +40,9 @@ def rules() -> tuple[Rule, ...]:
     for path in sorted(RULES_DIR.glob("*.ru")):
         text = path.read_text(encoding="utf-8")
         handles = frozenset(_expand(t) for t in _header(text, "handles").split())
-        found.append(Rule(path.stem, _header(text, "phase"), handles, sparql_prefixes() + text))
-    return tuple(found)
+        found.append(Rule(path.stem, _header(text, "phase"), int(_header(text, "order")), handles,
+                          sparql_prefixes() + text))
+    return tuple(sorted(found, key=lambda r: r.order))
 
 
 def handled_terms() -> frozenset:

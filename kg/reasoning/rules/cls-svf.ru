@@ -1,5 +1,6 @@
 # cls-svf1, cls-svf2 (OWL 2 RL, Table 6): someValuesFrom restrictions on the subclass side.
 # phase: instance
+# order: 70
 # handles: owl:someValuesFrom owl:onProperty
 INSERT { ?x a ?r } WHERE {
   ?r owl:someValuesFrom ?c ; owl:onProperty ?p . FILTER(?c != owl:Thing) ?x ?p ?y . ?y a ?c } ;

@@ -1,5 +1,6 @@
 # prp-spo2 (OWL 2 RL, Table 5): property chains of length 2 and 3 (longer ones: see constructs.py).
 # phase: instance
+# order: 50
 # handles: owl:propertyChainAxiom
 INSERT { ?x ?p ?z } WHERE {
   ?p owl:propertyChainAxiom ?l . ?l rdf:first ?p1 ; rdf:rest ?l2 . ?l2 rdf:first ?p2 ; rdf:rest rdf:nil .

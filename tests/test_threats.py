@@ -1,0 +1,71 @@
+"""STRIDE-per-element on the seed system, and an explanation for every inferred threat."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from tests.conftest import EXAMPLE
+
+PROCESSES = ["browser-app", "api-gateway", "auth-service", "ai-model", "training-pipeline"]
+STORES = ["data-layer", "training-data"]
+FLOWS = ["user-to-app", "app-to-gateway", "gateway-auth", "auth-model", "model-to-data", "model-to-logs",
+         "data-to-pipeline", "pipeline-to-model"]
+
+
+@pytest.fixture(scope="module")
+def rows():
+    result = CliRunner().invoke(main, ["threats", str(EXAMPLE), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _stride_of(rows, element):
+    return {letter for r in rows if r["component"] == element and r["source"] == "STRIDE" for letter in r["stride"]}
+
+
+def test_stride_per_element(rows):
+    assert _stride_of(rows, "user") == {"S", "R"}
+    for process in PROCESSES:
+        assert _stride_of(rows, process) == set("STRIDE"), process
+    for store in STORES:
+        assert _stride_of(rows, store) == set("TID"), store
+    assert _stride_of(rows, "logs") == set("TRID")
+    for flow in FLOWS:
+        assert _stride_of(rows, flow) == set("TID"), flow
+
+
+def test_every_row_is_explained(rows):
+    for r in rows:
+        assert r["via"] and all(isinstance(v, str) and v for v in r["via"])
+        assert all(step for steps in r["explanations"] for step in steps)
+        assert "OWL 2 RL entailment" not in " ".join(r["via"]), r
+        assert r["provenance"] in {"official", "derived", "curated"}
+
+
+def _via(rows, element, threat):
+    return next(r["via"] for r in rows if r["component"] == element and r["threat"] == threat)
+
+
+def test_kind_explanation_walks_the_class_hierarchy(rows):
+    via = _via(rows, "ai-model", "Spoofing")
+    assert any("ai-model is a model inference service" in v and "kind of process" in v for v in via)
+
+
+def test_boundary_crossing_flow_is_explained_by_its_zones(rows):
+    via = _via(rows, "model-to-data", "Tampering")
+    assert any("crosses the internal-interface → internal-protected boundary" in v for v in via)
+    assert any("every data flow is exposed to Tampering" in v for v in via)
+    bidirectional = _via(rows, "auth-model", "InformationDisclosure")
+    assert any("dmz → internal-interface" in v or "internal-interface → dmz" in v for v in bidirectional)
+
+
+def test_zone_nesting_and_exposure_are_explained(rows):
+    via = _via(rows, "api-gateway", "DenialOfService")
+    assert any("api-gateway is in zone dmz" in v and "internet-exposed" in v for v in via)
+
+
+def test_component_filter(rows):
+    result = CliRunner().invoke(main, ["threats", str(EXAMPLE), "--component", "logs", "--format", "json"])
+    assert {r["component"] for r in json.loads(result.stdout)} == {"logs"}
