@@ -44,15 +44,12 @@ class TBox:
         self.chains = defaultdict(list)
         for p, lst in g.subject_objects(OWL.propertyChainAxiom):
             self.chains[p].append(list(Collection(g, lst)))
-        self.attachments = defaultdict(list)     # (property, value) → classes that carry a hasValue on it
+        self.comments = {s: str(o) for s, o in g.subject_objects(RDFS.comment) if isinstance(s, BNode)}
+        self.attachments = defaultdict(list)     # (property, value) → (class, restriction) carrying that hasValue
         for r, (kind, p, filler) in self.restrictions.items():
             if kind == OWL.hasValue:
-                for cls in self.subclasses_of_restriction(g, r):
-                    self.attachments[(p, filler)].append(cls)
-
-    @staticmethod
-    def subclasses_of_restriction(g, r):
-        return list(g.subjects(RDFS.subClassOf, r))
+                for cls in g.subjects(RDFS.subClassOf, r):
+                    self.attachments[(p, filler)].append((cls, r))
 
     def label(self, term) -> str:
         if term in self.labels:
@@ -70,20 +67,29 @@ class Explainer:
     # ------------------------------------------------------------ public
     def exposure(self, element: str, threat: str) -> list[list[str]]:
         """Every explanation of `element tm:exposedTo threat`: a list of readable step lists."""
-        x, t = URIRef(element), URIRef(threat)
+        return self.fact(element, TM.exposedTo, URIRef(threat))
+
+    def fact(self, element: str, prop: URIRef, value) -> list[list[str]]:
+        """Every explanation of the inferred fact `element prop value`, one step list each:
+        one per class axiom (hasValue restriction) that attaches the value to a class of the element."""
+        x = URIRef(element)
         found = []
-        for cls in self.tbox.attachments.get((TM.exposedTo, t), []):
+        for cls, restriction in self.tbox.attachments.get((prop, value), []):
             if self._has_type(x, cls):
                 steps = self._why_type(x, cls, frozenset())
                 if steps is not None:
-                    found.append(steps + [f"every {self.tbox.label(cls)} is exposed to {self.name(t)}"])
+                    why = self.tbox.comments.get(restriction)
+                    found.append(steps + [f"every {self.tbox.label(cls)} {self.tbox.label(prop)} {self.name(value)}"
+                                          + (f" ({why})" if why else "")])
         if not found:
-            steps = self._why_prop(x, TM.exposedTo, t, frozenset())
-            found.append(steps or [f"{self.name(x)} is exposed to {self.name(t)} (OWL 2 RL entailment)"])
+            steps = self._why_prop(x, prop, value, frozenset())
+            found.append(steps or [f"{self.name(x)} {self.tbox.label(prop)} {self.name(value)} (OWL 2 RL entailment)"])
         return _dedupe(found)
 
     def name(self, term) -> str:
-        """An element's id, a catalog entry's identifier, or a class's label."""
+        """An element's id, a catalog entry's identifier, a class's label, or a literal's text."""
+        if isinstance(term, Literal):
+            return str(term)
         if term not in self._names:
             ident = next(self.store.quads_for_pattern(_term(term), NamedNode(str(DCTERMS.identifier)), None), None)
             self._names[term] = ident.object.value if ident else self.tbox.label(term)
@@ -192,10 +198,9 @@ class Explainer:
         return next(self.store.quads_for_pattern(_term(s), NamedNode(str(p)), _term(o)), None) is not None
 
     def _objects(self, s, p):
-        for q in self.store.quads_for_pattern(_term(s), NamedNode(str(p)), None):
-            o = q.object
-            if isinstance(o, NamedNode):
-                yield URIRef(o.value)
+        """Named objects of (s, p), sorted so explanations are deterministic."""
+        return sorted(URIRef(q.object.value) for q in self.store.quads_for_pattern(_term(s), NamedNode(str(p)), None)
+                      if isinstance(q.object, NamedNode))
 
 
 def _term(o):

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from rdflib import Graph
 
+from kg.catalogs.attachments import attachment_axioms
 from kg.paths import ontologies_dir
 from kg.queries import select
 
@@ -14,7 +15,7 @@ def ontology_files():
 
 
 @lru_cache(maxsize=1)
-def ontology() -> Graph:
+def _axioms() -> Graph:
     g = Graph()
     for path in ontology_files():
         g.parse(path, format="turtle")
@@ -22,9 +23,15 @@ def ontology() -> Graph:
 
 
 @lru_cache(maxsize=1)
+def ontology() -> Graph:
+    """The ontology files plus the catalog attachments (catalogs/attachments.yaml) as axioms."""
+    return _axioms() + attachment_axioms(kinds())
+
+
+@lru_cache(maxsize=1)
 def kinds() -> dict[str, str]:
     """YAML kind name → class IRI, from the tm:kind annotations."""
-    return {str(r.kind): str(r.cls) for r in select(ontology(), "kinds")}
+    return {str(r.kind): str(r.cls) for r in select(_axioms(), "kinds")}
 
 
 @lru_cache(maxsize=1)

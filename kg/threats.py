@@ -1,38 +1,118 @@
-"""The threats each element of a model inherits, one row per (element, threat), explained."""
+"""The threats each element of a model inherits, one row per (element, threat), with every
+explanation and the provenance of each catalog link used. Four routes, one query each:
+direct attachments (STRIDE per element, zones, flows, curated catalog threats), weaknesses → CAPEC,
+attack domains → CAPEC, CoSAI risks → ATLAS."""
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
 from kg.analysis import Analysis
-from kg.namespaces import STRIDE, model_iri
+from kg.namespaces import ID, STRIDE, TM, model_iri
 
 STRIDE_ORDER = "STRIDE"
+STRENGTH = ["curated", "derived", "official"]   # a chain is as strong as its weakest link
 
 
 def _source(threat_iri: str) -> str:
     """The catalog a threat comes from, read off its IRI (…/id/<catalog>/<id>)."""
     if threat_iri.startswith(str(STRIDE)):
         return "STRIDE"
-    return threat_iri.split("/id/", 1)[-1].split("/", 1)[0].upper()
+    return threat_iri[len(str(ID)):].split("/", 1)[0].upper()
+
+
+class _Rows:
+    """Collects explanations per (element, threat) across routes."""
+
+    def __init__(self, analysis: Analysis):
+        self.analysis = analysis
+        self.explainer = analysis.explainer
+        self.rows: dict[tuple, dict] = {}
+
+    def add(self, sol, explanations, links):
+        key = (sol["elementId"].value, sol["threat"].value)
+        row = self.rows.setdefault(key, {
+            "component": key[0], "threat": sol["threatId"].value,
+            "label": sol["label"].value if sol["label"] else sol["threatId"].value,
+            "stride": set(), "source": _source(key[1]), "links": [], "explanations": [], "iri": key[1]})
+        row["stride"] |= set(sol["letters"].value if sol["letters"] else "")
+        row["explanations"] += [e for e in explanations if e not in row["explanations"]]
+        row["links"] += [link for link in links if link not in row["links"]]
+
+    def link(self, s, p, o, text, inverse=None) -> tuple[str, dict]:
+        """A catalog link as an explanation step with its provenance; `inverse` is tried when the
+        link is annotated from the other side."""
+        for subject, prop, obj in [(s, p, o)] + ([(o, inverse, s)] if inverse else []):
+            for sol in self.analysis.named("link-provenance", s=URIRef(subject), p=prop, o=URIRef(obj)):
+                link = {"from": self.explainer.name(URIRef(s)), "relation": str(p).split("#")[-1],
+                        "to": self.explainer.name(URIRef(o)), "provenance": sol["provenance"].value,
+                        "source": sol["source"].value, "version": sol["version"].value}
+                if sol["method"] and sol["method"].value:
+                    link["method"] = sol["method"].value
+                return f"{text} ({link['provenance']}: {link['source']} {link['version']})", link
+        raise LookupError(f"catalog link without provenance: <{s}> <{p}> <{o}>")
+
+    def stride_step(self, sol, threat):
+        letters = sol["letters"].value if sol["letters"] else ""
+        steps, links = [], []
+        for sol_cat in self.analysis.named("stride-of", threat=URIRef(threat)):
+            category = sol_cat["category"].value
+            if sol_cat["letter"].value in letters:
+                step, link = self.link(threat, TM.hasStride, category,
+                                       f"{self.explainer.name(URIRef(threat))} is {sol_cat['categoryId'].value}")
+                steps.append(step)
+                links.append(link)
+        steps.append(f"{sol['elementId'].value} is exposed to {', '.join(sorted(set(letters), key=STRIDE_ORDER.index))}"
+                     " under STRIDE per element")
+        return steps, links
+
+    def result(self) -> list[dict]:
+        out = []
+        for row in sorted(self.rows.values(), key=lambda r: (r["component"], r["source"], r["threat"])):
+            row["stride"] = sorted(row["stride"], key=STRIDE_ORDER.index)
+            row["via"] = [" → ".join(steps) for steps in row["explanations"]]
+            row["provenance"] = min((link["provenance"] for link in row["links"]), key=STRENGTH.index)
+            out.append(row)
+        return out
+
+
+def _curated(element_id: str, relation: str, target: str, source: str) -> dict:
+    return {"from": element_id, "relation": relation, "to": target, "provenance": "curated", "source": source}
+
+
+ONTOLOGY = "ThreatKG ontology"
+ATTACHMENTS = "catalogs/attachments.yaml"
 
 
 def threat_rows(analysis: Analysis, component: str | None = None) -> list[dict]:
-    explainer = analysis.explainer
-    only = {"element": URIRef(str(model_iri(analysis.model.system, component)))} if component else {}
-    rows = []
+    only = {"system": analysis.model.system_iri}
+    if component:
+        only["element"] = URIRef(str(model_iri(analysis.model.system, component)))
+    rows = _Rows(analysis)
+    ex = rows.explainer
     for sol in analysis.named("threats", **only):
-        element_id = sol["elementId"].value
-        element, threat = sol["element"].value, sol["threat"].value
-        explanations = explainer.exposure(element, threat)
-        letters = sol["letters"].value if sol["letters"] else ""
-        rows.append({
-            "component": element_id,
-            "threat": sol["threatId"].value,
-            "label": sol["label"].value if sol["label"] else sol["threatId"].value,
-            "stride": sorted(set(letters), key=STRIDE_ORDER.index),
-            "source": _source(threat),
-            "provenance": "curated",
-            "via": [" → ".join(steps) for steps in explanations],
-            "explanations": explanations,
-            "iri": threat,
-        })
-    return rows
+        source = ONTOLOGY if _source(sol["threat"].value) == "STRIDE" else ATTACHMENTS
+        rows.add(sol, ex.exposure(sol["element"].value, sol["threat"].value),
+                 [_curated(sol["elementId"].value, "exposedTo", sol["threatId"].value, source)])
+    if analysis.catalogs is None:
+        return rows.result()
+    for sol in analysis.named("threats-via-weakness", **only):
+        element, via, threat = sol["element"].value, sol["via"].value, sol["threat"].value
+        step, link = rows.link(threat, TM.relatedWeakness, via, f"{sol['viaId'].value} is exploited by "
+                               f"{sol['threatId'].value}", inverse=TM.relatedAttackPattern)
+        stride, stride_links = rows.stride_step(sol, threat)
+        rows.add(sol, [first + [step] + stride for first in ex.fact(element, TM.proneTo, URIRef(via))],
+                 [_curated(sol["elementId"].value, "proneTo", sol["viaId"].value, ATTACHMENTS), link] + stride_links)
+    for sol in analysis.named("threats-via-domain", **only):
+        element, domain, threat = sol["element"].value, sol["viaId"].value, sol["threat"].value
+        step = f"{sol['threatId'].value} is a Meta pattern of the CAPEC domain {domain} (official: CAPEC)"
+        stride, stride_links = rows.stride_step(sol, threat)
+        rows.add(sol, [first + [step] + stride for first in ex.fact(element, TM.exposedToDomain, Literal(domain))],
+                 [_curated(sol["elementId"].value, "exposedToDomain", domain, ATTACHMENTS),
+                  {"from": sol["threatId"].value, "relation": "domain", "to": domain, "provenance": "official",
+                   "source": "CAPEC"}] + stride_links)
+    for sol in analysis.named("threats-via-risk", **only):
+        element, risk, threat = sol["element"].value, sol["via"].value, sol["threat"].value
+        step, link = rows.link(risk, TM.relatedTechnique, threat,
+                               f"CoSAI maps {sol['viaId'].value} to {sol['threatId'].value}")
+        rows.add(sol, [first + [step] for first in ex.exposure(element, risk)],
+                 [_curated(sol["elementId"].value, "exposedTo", sol["viaId"].value, ATTACHMENTS), link])
+    return rows.result()

@@ -26,3 +26,36 @@ def shared_catalogs() -> Path:
 @pytest.fixture(scope="session")
 def shared_models() -> Path:
     return _required_dir(SHARED / "models")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_home(tmp_path_factory):
+    """Every test starts with no catalogs installed, whatever the machine's user folder holds."""
+    home = tmp_path_factory.mktemp("empty-home")
+    previous = os.environ.get("THREATKG_HOME")
+    os.environ["THREATKG_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("THREATKG_HOME", None)
+    else:
+        os.environ["THREATKG_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def catalog_home(shared_catalogs, tmp_path_factory):
+    """A THREATKG_HOME with every catalog installed by the real fetch path (from the shared folder)."""
+    from click.testing import CliRunner
+
+    from kg.cli import main
+    home = tmp_path_factory.mktemp("catalog-home")
+    result = CliRunner().invoke(main, ["catalogs", "fetch", "--from", str(shared_catalogs)],
+                                env={"THREATKG_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture
+def with_catalogs(catalog_home, monkeypatch):
+    """Run the test with the installed catalogs."""
+    monkeypatch.setenv("THREATKG_HOME", str(catalog_home))
+    return catalog_home

@@ -2,10 +2,12 @@
 
 import sys
 import warnings
+from pathlib import Path
 
 import click
 
 from kg.analysis import analyse
+from kg.catalogs.installed import not_installed_message
 from kg.cli import main
 from kg.cli.options import model_argument, output_format, reasoner
 from kg.errors import InputError, Problem
@@ -24,7 +26,21 @@ def _analyse(model_path, engine):
         analysis = analyse(load_model(model_path), engine)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
+    if analysis.catalogs is None:
+        click.echo(f"note: STRIDE only, {not_installed_message()}", err=True)
     return analysis
+
+
+def _print(text: str):
+    """Echo text ending in exactly one newline (CSV and Turtle bring their own)."""
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+def _read_query(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(Problem(path, f"not UTF-8 text (byte {err.start})")) from None
 
 
 @main.command()
@@ -51,7 +67,7 @@ def threats(model, component, fmt, reasoner):
     if fmt == "table":  # one explanation per line keeps the table readable; json and csv have them all
         rows = [{**r, "via": r["via"][0] + (f"  (+{len(r['via']) - 1} more)" if len(r["via"]) > 1 else "")}
                 for r in rows]
-    click.echo(render(rows, fmt, THREAT_COLUMNS))
+    _print(render(rows, fmt, THREAT_COLUMNS))
 
 
 @main.command()
@@ -64,9 +80,9 @@ def query(model, query, query_file, fmt, reasoner):
     """Run a SPARQL query over MODEL, the ontology and everything inferred."""
     if bool(query) == bool(query_file):
         raise click.UsageError("give either QUERY or -f FILE.rq")
-    sparql = query if query else open(query_file, encoding="utf-8").read()
+    sparql = query if query else _read_query(query_file)
     analysis = _analyse(model, reasoner)
-    click.echo(run_query(analysis.store, sparql, fmt, source=query_file or "QUERY"))
+    _print(run_query(analysis.store, sparql, fmt, source=query_file or "QUERY"))
 
 
 @main.command()
@@ -76,6 +92,6 @@ def query(model, query, query_file, fmt, reasoner):
 @reasoner
 def export(model, fmt, inferred, reasoner):
     """Print MODEL as RDF (Turtle, N-Triples or JSON-LD)."""
-    m = load_model(model)
     analysis = _analyse(model, reasoner) if inferred else None
+    m = analysis.model if analysis else load_model(model)
     sys.stdout.write(export_model(m, fmt, analysis))

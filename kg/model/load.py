@@ -1,10 +1,14 @@
 """Load a model file (YAML or Turtle) into a Model, or raise InputError with every problem."""
 
+import logging
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
+from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import InputError, Problem
 from kg.model.source import load_yaml, read_text
@@ -30,33 +34,63 @@ class Model:
 def load_model(path: str | Path, validate: bool = True) -> Model:
     path = Path(path)
     text = read_text(path)
-    model = _from_turtle(text, str(path)) if path.suffix.lower() in TURTLE_SUFFIXES else _from_yaml(text, str(path))
+    if path.suffix.lower() in TURTLE_SUFFIXES:
+        model, problems = _from_turtle(text, str(path)), []
+    else:
+        model, problems = _from_yaml(text, str(path))
     if validate:
-        from kg.model.validate import shacl_problems
-        problems = shacl_problems(model)
-        if problems:
-            raise InputError(problems)
+        problems += _shacl_problems(model, problems)
+    if problems:
+        raise InputError(_by_line(problems))
     return model
 
 
-def _from_yaml(text: str, name: str) -> Model:
+def _by_line(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _shacl_problems(model: Model, found: list[Problem]) -> list[Problem]:
+    """The SHACL problems of the elements that have no problem yet (theirs would only repeat it)."""
+    from kg.model.validate import shacl_problems
+    reported = {p.element for p in found}
+    return [p for p in shacl_problems(model) if p.element not in reported]
+
+
+def _from_yaml(text: str, name: str) -> tuple[Model, list[Problem]]:
+    """The model and its structural problems; raises at once when something was left out of the graph."""
     built = YamlModel(load_yaml(text, name), name).build()
-    if built.problems:
-        raise InputError(built.problems)
-    return Model(name, built.system, model_iri(built.system), built.graph, built.lines)
+    if not built.complete:
+        raise InputError(_by_line(built.problems))
+    return Model(name, built.system, model_iri(built.system), built.graph, built.lines), built.problems
 
 
 def _from_turtle(text: str, name: str) -> Model:
     graph = Graph()
     try:
-        graph.parse(data=text, format="turtle")
-    except Exception as err:  # rdflib raises several types for bad Turtle
-        line = getattr(err, "lines", None)
-        message = getattr(err, "message", None) or str(err).strip().splitlines()[-1]
-        raise InputError(Problem(name, f"malformed Turtle: {message}", line=line)) from None
+        with _quiet():
+            graph.parse(data=text, format="turtle")
+    except BadSyntax as err:
+        raise InputError(Problem(name, f"malformed Turtle: {err._why}", line=err.lines + 1)) from None
+    except Exception as err:  # rdflib raises several other types for bad Turtle
+        message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise InputError(Problem(name, f"malformed Turtle: {message}")) from None
     systems = list(graph.subjects(RDF.type, TM.System))
     if len(systems) != 1:
         raise InputError(Problem(name, f"a Turtle model declares exactly one tm:System; found {len(systems)}"))
     system_iri = systems[0]
     ident = graph.value(system_iri, DCTERMS.identifier)
     return Model(name, str(ident) if ident else str(system_iri), system_iri, graph)
+
+
+@contextmanager
+def _quiet():
+    """Silence what rdflib logs (with a traceback) and warns about ill-typed literals; SHACL reports them."""
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)

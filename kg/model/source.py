@@ -7,6 +7,7 @@ import yaml
 from kg.errors import InputError, Problem
 
 MAX_BYTES = 20 * 1024 * 1024  # a model of 10,000 components is about 2 MB of YAML
+MAX_ALIAS_NODES = 100_000     # nodes that aliases may add: plenty for sharing, too few for a "billion laughs"
 
 
 class Mapping(dict):
@@ -16,22 +17,31 @@ class Mapping(dict):
     key_lines: dict
 
 
+class Sequence(list):
+    """A YAML sequence that remembers the line of each item."""
+
+    item_lines: list
+
+
+def _scalar_keys(node):
+    """(key, line) of each scalar key of a mapping node; other keys are refused by the constructor."""
+    return [(k.value, k.start_mark.line + 1) for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+
+
 class _LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         mapping = Mapping(super().construct_mapping(node, deep=deep))
         mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
+        mapping.key_lines = dict(_scalar_keys(node))
         return mapping
 
 
 def _check_duplicate_keys(loader, node):
     seen = {}
-    for key_node, _ in node.value:
-        key = getattr(key_node, "value", None)
+    for key, line in _scalar_keys(node):
         if key in seen:
-            raise InputError(Problem(loader.name, f"duplicate key '{key}' (first at line {seen[key]})",
-                                     line=key_node.start_mark.line + 1))
-        seen[key] = key_node.start_mark.line + 1
+            raise InputError(Problem(loader.name, f"duplicate key '{key}' (first at line {seen[key]})", line=line))
+        seen[key] = line
 
 
 def _construct(loader, node):
@@ -39,7 +49,34 @@ def _construct(loader, node):
     return loader.construct_mapping(node, deep=True)
 
 
+def _construct_sequence(loader, node):
+    sequence = Sequence(loader.construct_sequence(node, deep=True))
+    sequence.item_lines = [item.start_mark.line + 1 for item in node.value]
+    return sequence
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _expanded_size(node, sizes: dict) -> int:
+    """Nodes under `node` with every alias expanded; `sizes` (by node id) keeps this linear."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 1  # a recursive alias counts once: the constructor refuses it anyway
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        sizes[id(node)] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return sizes[id(node)]
+
+
+def _check_aliases(node, name: str):
+    sizes = {}
+    added = _expanded_size(node, sizes) - len(sizes)
+    if added > MAX_ALIAS_NODES:
+        raise InputError(Problem(name, f"YAML aliases expand to {added:,} more nodes; the limit is "
+                                       f"{MAX_ALIAS_NODES:,}"))
 
 
 def read_text(path: Path) -> str:
@@ -67,16 +104,22 @@ def read_text(path: Path) -> str:
 
 
 def load_yaml(text: str, name: str):
-    """Parse YAML text into dicts that carry line numbers."""
+    """Parse YAML text into dicts and lists that carry line numbers."""
     loader = _LineLoader(text)
     loader.name = name
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_aliases(node, name)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         raise InputError(Problem(name, f"malformed YAML: {err.problem or err.context}", line=line)) from None
     except yaml.YAMLError as err:
         raise InputError(Problem(name, f"malformed YAML: {err}")) from None
+    except RecursionError:
+        raise InputError(Problem(name, "malformed YAML: nested too deeply")) from None
     finally:
         loader.dispose()

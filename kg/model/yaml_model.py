@@ -3,6 +3,7 @@ kind names); references, types and zone cycles are checked by the SHACL shapes."
 
 import difflib
 import re
+from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
@@ -10,7 +11,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 from kg.errors import Problem
 from kg.model.source import Mapping
 from kg.namespaces import TM, model_iri
-from kg.ontology import attributes, kinds
+from kg.ontology import attributes, kinds, ontology
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -22,6 +23,8 @@ SECTIONS = {
     "controls": {"id", "label", "kind", "protects", "description"},
 }
 
+NOUNS = {TM.TrustZone: "zone", TM.Component: "component", TM.Control: "control"}
+
 
 class YamlModel:
     """Builds the RDF graph of one YAML model and collects every structural problem."""
@@ -32,19 +35,23 @@ class YamlModel:
         self.lines: dict[URIRef, int] = {}
         self.problems: list[Problem] = []
         self.system = ""
+        self.complete = True  # nothing left out, so references to other elements can be checked
 
-    def problem(self, message, line=None, element=None):
+    def problem(self, message, line=None, element=None, drops=False):
+        """Record a problem; `drops` when it leaves a section or element out of the graph."""
         self.problems.append(Problem(self.file, message, line=line, element=element))
+        self.complete = self.complete and not drops
 
     def build(self):
         doc = self.doc
         if not isinstance(doc, dict):
             self.problem(f"a model is a YAML mapping with the sections {', '.join(SECTIONS)}; "
-                         f"found {type(doc).__name__}", line=1)
+                         f"found {_what(doc)}", line=1, drops=True)
             return self
         for key in doc:
             if key not in SECTIONS:
-                self.problem(f"unknown section '{key}'{_suggest(key, SECTIONS)}", line=doc.key_lines.get(key))
+                self.problem(f"unknown section '{key}'{_suggest(key, SECTIONS)}", line=doc.key_lines.get(key),
+                             drops=True)
         self._system(doc.get("system"))
         if not self.system:
             return self
@@ -57,11 +64,13 @@ class YamlModel:
     # ------------------------------------------------------------ sections
     def _system(self, sys):
         if not isinstance(sys, dict) or not isinstance(sys.get("id"), str):
-            self.problem("section 'system' must be a mapping with an 'id'", line=getattr(sys, "line", 1))
+            self.problem("section 'system' must be a mapping with an 'id'", line=getattr(sys, "line", 1),
+                         drops=True)
             return
         self._unknown_keys("system", sys, sys["id"])
         if not ID_PATTERN.match(sys["id"]):
-            self.problem(f"id '{sys['id']}' must match {ID_PATTERN.pattern}", line=sys.line, element=sys["id"])
+            self.problem(f"id '{sys['id']}' must match {ID_PATTERN.pattern}", line=sys.line, element=sys["id"],
+                         drops=True)
             return
         self.system = sys["id"]
         iri = model_iri(self.system)
@@ -76,21 +85,20 @@ class YamlModel:
         if items is None:
             return []
         if not isinstance(items, list):
-            self.problem(f"section '{section}' must be a list", line=doc.key_lines.get(section))
+            self.problem(f"section '{section}' must be a list", line=doc.key_lines.get(section), drops=True)
             return []
         good = []
-        for item in items:
+        for item, line in zip(items, items.item_lines):
             if isinstance(item, Mapping) and isinstance(item.get("id"), str):
                 good.append(item)
             else:
-                self.problem(f"each entry of '{section}' must be a mapping with a string 'id'",
-                             line=getattr(item, "line", doc.key_lines.get(section)))
+                self.problem(f"each entry of '{section}' must be a mapping with a string 'id'", line=line, drops=True)
         return good
 
     def _element(self, section, item, seen):
         eid = item["id"]
         if not ID_PATTERN.match(eid):
-            self.problem(f"id must match {ID_PATTERN.pattern}", line=item.line, element=eid)
+            self.problem(f"id must match {ID_PATTERN.pattern}", line=item.line, element=eid, drops=True)
             return
         if eid in seen:
             self.problem(f"duplicate id (first defined at line {seen[eid]})", line=item.line, element=eid)
@@ -135,14 +143,12 @@ class YamlModel:
         self._ref(iri, TM.target, item.get("target"))
         self._literal(iri, TM.protocol, item.get("protocol"))
         self._literal(iri, TM.bidirectional, item.get("bidirectional"))
-        data = item.get("data", [])
-        for value in data if isinstance(data, list) else [data]:
+        for value in _as_list(item.get("data")):
             self._literal(iri, TM.carries, value)
 
     def _controls(self, iri, item, eid):
         self._kinds(iri, item, eid, "kind", TM.Control)
-        protects = item.get("protects", [])
-        for target in protects if isinstance(protects, list) else [protects]:
+        for target in _as_list(item.get("protects")):
             self._ref(iri, TM.protects, target)
 
     # ------------------------------------------------------------ helpers
@@ -150,20 +156,23 @@ class YamlModel:
         return model_iri(self.system, eid)
 
     def _kinds(self, iri, item, eid, key, base):
-        names = item.get(key)
-        if names is None:
-            self.graph.add((iri, RDF.type, base))
-            return
-        known = kinds()
-        for name in names if isinstance(names, list) else [names]:
-            if not isinstance(name, str):
-                self.problem(f"'{key}' must name kinds as strings; found {name!r}",
-                             line=item.key_lines.get(key), element=eid)
-            elif name in known:
-                self.graph.add((iri, RDF.type, URIRef(known[name])))
-            else:
-                self.problem(f"unknown kind '{name}'{_suggest(name, known)}", line=item.key_lines.get(key),
-                             element=eid)
+        """The classes of the element's kinds; `base` alone when it names no known kind."""
+        classes = [self._kind(name, item, eid, key, base) for name in _as_list(item.get(key))]
+        for cls in [c for c in classes if c] or [base]:
+            self.graph.add((iri, RDF.type, cls))
+
+    def _kind(self, name, item, eid, key, base):
+        """The class of one kind name, or None once reported."""
+        known = _kinds_of(base)
+        if not isinstance(name, str):
+            self.problem(f"'{key}' must name kinds as strings; found {name!r}",
+                         line=item.key_lines.get(key), element=eid)
+        elif name in known:
+            return URIRef(known[name])
+        else:
+            self.problem(f"unknown kind '{name}' for a {NOUNS[base]}{_suggest(name, known)}",
+                         line=item.key_lines.get(key), element=eid)
+        return None
 
     def _ref(self, iri, prop, value):
         """A reference to another element by id; SHACL checks that it exists and has the right type."""
@@ -183,6 +192,26 @@ class YamlModel:
             if key not in SECTIONS[section]:
                 self.problem(f"unknown field '{key}'{_suggest(key, SECTIONS[section])}",
                              line=item.key_lines.get(key), element=eid)
+
+
+@lru_cache(maxsize=None)
+def _kinds_of(base) -> dict[str, str]:
+    """The kind names (→ class IRI) whose class is `base` or below it."""
+    onto = ontology()
+    return {name: cls for name, cls in kinds().items()
+            if base in onto.transitive_objects(URIRef(cls), RDFS.subClassOf)}
+
+
+def _what(value) -> str:
+    """A YAML value's shape, in words."""
+    return "a list" if isinstance(value, list) else "nothing" if value is None else "a single value"
+
+
+def _as_list(value) -> list:
+    """A YAML value that may be one item or a list of them, as a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _suggest(word, choices) -> str:

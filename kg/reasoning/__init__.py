@@ -5,10 +5,10 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from pyoxigraph import BlankNode, DefaultGraph, NamedNode, RdfFormat, Store
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store
 from rdflib import Graph
 
-from kg.namespaces import sparql_prefixes
+from kg.namespaces import GRAPH, sparql_prefixes
 from kg.paths import ontologies_dir
 from kg.reasoning import fast, reference
 from kg.reasoning.constructs import unsupported
@@ -29,7 +29,8 @@ class Inference:
     notes: list = field(default_factory=list)
 
     def inferred(self) -> set:
-        return {q.triple for q in self.store} - self.asserted
+        """What reasoning added (named graphs loaded afterwards, such as catalogs, excluded)."""
+        return {q.triple for q in self.store.quads_for_pattern(None, None, None, DefaultGraph())} - self.asserted
 
 
 def run_steps(store: Store) -> None:
@@ -60,6 +61,27 @@ def infer(ntriples: bytes, engine: str = "fast") -> Inference:
     else:
         store = _owlrl(store)
     return Inference(store, asserted, engine, time.perf_counter() - started, notes)
+
+
+def materialize_catalogs(nquads_files: list, out, engine: str = "fast") -> int:
+    """Reason once over the ontology and every catalog graph; write the inferred triples as N-Quads
+    in the named graph GRAPH['catalogs/inferred'] and return their count."""
+    from kg.analysis import ontology_ntriples
+    data = ontology_ntriples() + b"".join(_as_ntriples(path) for path in nquads_files)
+    result = infer(data, engine)
+    inferred = Store()
+    graph = NamedNode(str(GRAPH["catalogs/inferred"]))
+    for triple in result.inferred():
+        inferred.add(Quad(triple.subject, triple.predicate, triple.object, graph))
+    inferred.dump(str(out), format=RdfFormat.N_QUADS)
+    return len(inferred)
+
+
+def _as_ntriples(path) -> bytes:
+    """An N-Quads file's triples, graph names dropped (reasoning sees one union graph)."""
+    store = Store()
+    store.load(path=str(path), format=RdfFormat.N_QUADS)
+    return b"".join(str(q.triple).encode() + b" .\n" for q in store)
 
 
 def _owlrl(store: Store) -> Store:

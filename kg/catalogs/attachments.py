@@ -1,0 +1,71 @@
+"""catalogs/attachments.yaml → OWL 2 RL axioms: each entry's class gets hasValue restrictions
+(tm:proneTo a CWE, tm:exposedToDomain a CAPEC domain, tm:exposedTo a threat), annotated curated."""
+
+import re
+
+import yaml
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
+
+from kg.errors import InputError, Problem
+from kg.namespaces import TM, catalog_iri
+from kg.paths import catalogs_data_dir
+
+FILE = "attachments.yaml"
+KEYS = {"class", "weaknesses", "domains", "threats", "why"}
+THREAT_CATALOGS = [(re.compile(r"^CAPEC-\d+$"), "capec"), (re.compile(r"^AML\.T\d{4}(\.\d{3})?$"), "atlas"),
+                   (re.compile(r"^risk[A-Z]\w*$"), "cosai")]
+
+
+def _threat_iri(threat_id: str, where: Problem) -> URIRef:
+    for pattern, catalog in THREAT_CATALOGS:
+        if pattern.match(threat_id):
+            return catalog_iri(catalog, threat_id)
+    raise InputError(Problem(where.file, f"unknown threat id '{threat_id}' (CAPEC-n, AML.Tnnnn or a CoSAI riskX)",
+                             element=where.element))
+
+
+def _class_iri(name: str, kinds: dict, where: Problem) -> URIRef:
+    if name.startswith("tm:"):
+        return TM[name[3:]]
+    if name in kinds:
+        return URIRef(kinds[name])
+    raise InputError(Problem(where.file, f"unknown class '{name}' (a kind name or a tm: CURIE)", element=where.element))
+
+
+def _restriction(g: Graph, cls, prop, value, why: str | None) -> None:
+    r = BNode()
+    g.add((r, RDF.type, OWL.Restriction))
+    g.add((r, OWL.onProperty, prop))
+    g.add((r, OWL.hasValue, value))
+    g.add((r, TM.provenance, TM.Curated))
+    g.add((r, DCTERMS.source, Literal(f"catalogs/{FILE}")))
+    if why:
+        g.add((r, RDFS.comment, Literal(why)))
+    g.add((cls, RDFS.subClassOf, r))
+
+
+def attachment_axioms(kinds: dict[str, str]) -> Graph:
+    """The axioms of catalogs/attachments.yaml; kinds maps YAML kind names to class IRIs."""
+    path = catalogs_data_dir() / FILE
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise InputError(Problem(str(path), f"malformed YAML: {err}")) from None
+    if not isinstance(entries, list):
+        raise InputError(Problem(str(path), "must be a list of entries"))
+    g = Graph()
+    for index, entry in enumerate(entries):
+        where = Problem(str(path), "", element=f"entry {index + 1}")
+        if not isinstance(entry, dict) or not isinstance(entry.get("class"), str) or set(entry) - KEYS:
+            raise InputError(Problem(str(path), f"each entry is a mapping with 'class' and only {sorted(KEYS)}",
+                                     element=where.element))
+        cls = _class_iri(entry["class"], kinds, where)
+        why = entry.get("why")
+        for cwe in entry.get("weaknesses", []):
+            _restriction(g, cls, TM.proneTo, catalog_iri("cwe", cwe), why)
+        for domain in entry.get("domains", []):
+            _restriction(g, cls, TM.exposedToDomain, Literal(domain), why)
+        for threat in entry.get("threats", []):
+            _restriction(g, cls, TM.exposedTo, _threat_iri(threat, where), why)
+    return g

@@ -1,0 +1,318 @@
+"""Fetch, verify, build and install the catalogs under THREATKG_HOME, atomically.
+
+Layout of <THREATKG_HOME>/catalogs/:
+  current -> releases/<id>        a relative symlink: the only thing a fetch changes in place
+  releases/<id>/manifest.json     what is installed (read through kg.catalogs.installed)
+  releases/<id>/sources/...       the verified source files, laid out like a mirror (usable with --from)
+  releases/<id>/graphs/*.nq       each CatalogGraph as N-Quads in its named graph GRAPH[name/version]
+  releases/<id>/inferred.nq       the reasoner's closure over all the graphs
+  releases/.staging-<id>/         a fetch in progress
+  .lock                           flock held by the running fetch (POSIX)
+
+Atomicity: a fetch builds a complete release in a staging folder, renames it to releases/<id>, then
+points `current` at it by os.replace of a fresh symlink (rename(2), atomic on POSIX). Releases are
+never modified afterwards and readers resolve `current` once, so they see the old or the new release,
+never a mix. A failed, corrupt, truncated or killed fetch leaves the current release untouched and at
+most a staging folder, which the next fetch deletes. The release just replaced is kept for readers
+still using it; older ones are deleted.
+
+With --only, the other catalogs keep their files (hard-linked, or copied, from the current release).
+CAPEC's derived STRIDE links use the CWE graph of the same fetch, else the installed one; when a
+fetch changes the CWE version the installed CAPEC was derived with, CAPEC is rebuilt from its kept
+sources.
+"""
+
+import hashlib
+import importlib
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from pyoxigraph import RdfFormat, parse, serialize
+from rdflib import Graph
+
+from kg import __version__
+from kg.catalogs import installed
+from kg.catalogs.download import fetch_file
+from kg.catalogs.rdfbuild import CatalogGraph
+from kg.catalogs.sources import CatalogSource, load_sources
+from kg.errors import InputError, Problem
+from kg.namespaces import GRAPH, PREFIXES
+
+FIRST = ("cwe", "capec")   # build order: CAPEC's STRIDE derivation reads the CWE graph
+
+
+def fetch(only: list[str] | None = None, *, base_url: str | None = None, from_dir: Path | None = None,
+          home_dir: Path | None = None) -> installed.Installation:
+    """Download, verify and build the selected catalogs (all by default) and install them."""
+    sources = load_sources()
+    names = _select(sources, only)
+    if base_url is None and from_dir is None:
+        _require_official(sources, names)
+    root = installed.catalogs_root(home_dir)
+    (root / "releases").mkdir(parents=True, exist_ok=True)
+    with _lock(root):
+        _remove_leftovers(root)
+        previous = _previous(home_dir)
+        release = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+        staging = root / "releases" / f".staging-{release}"
+        staging.mkdir()
+        try:
+            origin = base_url or (str(from_dir.resolve()) if from_dir else "official")
+            _build_release(staging, release, sources, names, previous, origin, base_url, from_dir)
+            _switch(root, staging, release, previous)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return installed.current(home_dir)
+
+
+def _select(sources: dict[str, CatalogSource], only: list[str] | None) -> list[str]:
+    if not only:
+        return list(sources)
+    unknown = [n for n in only if n not in sources]
+    if unknown:
+        raise InputError(Problem("--only", f"unknown catalog {', '.join(unknown)}; "
+                                           f"choose from {', '.join(sources)}"))
+    return [n for n in sources if n in only]
+
+
+def _require_official(sources: dict[str, CatalogSource], names: list[str]) -> None:
+    lacking = {n: [f.path for f in sources[n].files if f.url is None] for n in names}
+    lacking = {n: paths for n, paths in lacking.items() if paths}
+    if lacking:
+        files = ", ".join(p for paths in lacking.values() for p in paths)
+        raise InputError(Problem("catalogs fetch", f"no official download exists for {files} (derived "
+                                 "files, see catalogs/sources.yaml): fetch from a mirror with --base-url "
+                                 f"URL or --from DIR, or leave {', '.join(lacking)} out with --only"))
+
+
+@contextmanager
+def _lock(root: Path):
+    import fcntl  # POSIX only, like the symlink swap; imported here so other commands load anywhere
+
+    with open(root / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(Problem(str(root), "another `threatkg catalogs fetch` is running")) from None
+        yield
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Staging folders and temporary links of fetches that died (we hold the lock: none is running)."""
+    for path in [*(root / "releases").glob(".staging-*"), *root.glob(".current-*")]:
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _previous(home_dir: Path | None) -> installed.Installation | None:
+    try:
+        return installed.current(home_dir)
+    except InputError as err:
+        click.echo(f"{err}; building a fresh install", err=True)
+        return None
+
+
+def _build_release(staging: Path, release: str, sources: dict[str, CatalogSource], names: list[str],
+                   previous: installed.Installation | None, origin: str, base_url: str | None,
+                   from_dir: Path | None) -> None:
+    entries = {name: _fetch_catalog(staging, sources[name], origin, base_url, from_dir) for name in names}
+    if _capec_stale(names, previous, sources):
+        click.echo("capec: rebuilding from the installed sources to derive STRIDE with the new CWE", err=True)
+        entries["capec"] = _reuse_sources(staging, previous, "capec")
+    _build_catalogs(staging, sources, entries, previous)
+    if previous:
+        for name, entry in previous.catalogs.items():
+            if name not in entries:
+                entries[name] = _keep(staging, previous, entry)
+    catalogs = {n: entries[n] for n in [*sources, *entries] if n in entries}
+    manifest = {"format": installed.MANIFEST_FORMAT, "release": release, "built": _now(),
+                "threatkg_version": __version__, "catalogs": catalogs,
+                "inferred": _materialize(staging, catalogs)}
+    _write_json(staging / installed.MANIFEST, manifest)
+
+
+def _fetch_catalog(staging: Path, source: CatalogSource, origin: str, base_url: str | None,
+                   from_dir: Path | None) -> dict:
+    files = [{"path": f.path, "sha256": f.sha256, "size": f.size,
+              "from": fetch_file(f, staging / "sources" / f.path, base_url=base_url, from_dir=from_dir)}
+             for f in source.files]
+    return {"name": source.name, "version": source.version, "importer": source.importer,
+            "licence": source.licence, "source": origin, "built": _now(), "files": files,
+            "sources_sha256": _combined_sha256(files)}
+
+
+def _capec_stale(names: list[str], previous: installed.Installation | None,
+                 sources: dict[str, CatalogSource]) -> bool:
+    """CWE is being fetched alone, and the installed CAPEC was not derived with its version."""
+    return ("cwe" in names and "capec" not in names and previous is not None and "capec" in previous.catalogs
+            and previous.catalogs["capec"].get("stride_cwe") != sources["cwe"].version)
+
+
+def _reuse_sources(staging: Path, previous: installed.Installation, name: str) -> dict:
+    entry = {k: v for k, v in previous.catalogs[name].items() if k not in ("graphs", "stride_cwe")}
+    for f in entry["files"]:
+        _link(previous.path / "sources" / f["path"], staging / "sources" / f["path"])
+    return {**entry, "built": _now()}
+
+
+def _build_catalogs(staging: Path, sources: dict[str, CatalogSource], entries: dict[str, dict],
+                    previous: installed.Installation | None) -> None:
+    """Run the importers on the staged sources (CWE before CAPEC) and write graphs and counts."""
+    cwe, cwe_version = None, None
+    for name in [n for n in FIRST if n in entries] + [n for n in entries if n not in FIRST]:
+        started = time.monotonic()
+        graphs = _build(sources[name], staging / "sources" / sources[name].folder)
+        if name == "cwe":
+            cwe, cwe_version = graphs[0], entries[name]["version"]
+        if name == "capec":
+            if cwe is None:
+                cwe, cwe_version = _installed_graph(previous, "cwe")
+            _derive_stride(graphs, cwe)
+            entries[name]["stride_cwe"] = cwe_version
+        entries[name]["graphs"] = [_write_graph(cg, sources[name], staging) for cg in graphs]
+        entries[name]["build_seconds"] = round(time.monotonic() - started, 1)
+
+
+def _build(source: CatalogSource, folder: Path) -> list[CatalogGraph]:
+    click.echo(f"{source.name}: building from {folder.name}/", err=True)
+    module = importlib.import_module(f"kg.catalogs.{source.importer}")
+    return module.build(folder)
+
+
+def _derive_stride(graphs: list[CatalogGraph], cwe: CatalogGraph | None) -> None:
+    from kg.catalogs.stride_derivation import derive_stride
+
+    if cwe is None:
+        click.echo("capec: no CWE graph fetched or installed: STRIDE derived from CAPEC alone "
+                   "(fetch cwe to add the related-weakness rule)", err=True)
+    for cg in graphs:
+        derive_stride(cg, cwe)
+
+
+def _installed_graph(previous: installed.Installation | None, name: str) -> tuple[CatalogGraph | None, str | None]:
+    """The first graph of an installed catalog, parsed back from its N-Quads file, and the catalog version."""
+    if previous is None or name not in previous.catalogs:
+        return None, None
+    info = previous.catalogs[name]["graphs"][0]
+    graph_name, _, version = info["graph"].partition("/")
+    quads = parse(path=str(previous.path / info["file"]), format=RdfFormat.N_QUADS)
+    cg = CatalogGraph(graph_name, version, info["source"])
+    cg.graph.parse(data=serialize((q.triple for q in quads), format=RdfFormat.N_TRIPLES), format="nt")
+    return cg, previous.catalogs[name]["version"]
+
+
+def _write_graph(cg: CatalogGraph, source: CatalogSource, staging: Path) -> dict:
+    key = f"{cg.name}/{cg.version}"
+    rel = f"graphs/{_safe(cg.name)}-{_safe(cg.version)}.nq"
+    if (staging / rel).exists():
+        raise RuntimeError(f"two catalogs built the graph {key}")
+    _write_nquads(cg.graph, GRAPH[key], staging / rel)
+    counts = _counts(cg.graph, source.counts)
+    click.echo(f"{source.name}: {key}: {len(cg.graph)} triples; "
+               + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    return {"graph": key, "iri": str(GRAPH[key]), "file": rel, "source": cg.source,
+            "triples": len(cg.graph), "counts": counts}
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", text)
+
+
+def _write_nquads(graph: Graph, iri, path: Path) -> None:
+    """N-Triples lines of the graph with the graph name inserted before the final dot."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = f"<{iri}> .\n".encode()
+    with open(path, "wb") as fh:
+        for line in graph.serialize(format="nt", encoding="utf-8").splitlines():
+            if line.strip():
+                fh.write(line.rstrip()[:-1] + suffix)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _counts(graph: Graph, patterns: dict[str, str]) -> dict[str, int]:
+    """COUNT(DISTINCT ?e) of each labelled pattern of sources.yaml over the graph."""
+    return {label: int(next(iter(graph.query(f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ {pattern} }}",
+                                             initNs=PREFIXES)))[0])
+            for label, pattern in patterns.items()}
+
+
+def _keep(staging: Path, previous: installed.Installation, entry: dict) -> dict:
+    """An unchanged catalog: its sources and graph files linked from the current release."""
+    for f in entry["files"]:
+        _link(previous.path / "sources" / f["path"], staging / "sources" / f["path"])
+    for g in entry["graphs"]:
+        _link(previous.path / g["file"], staging / g["file"])
+    return entry
+
+
+def _link(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
+
+
+def _materialize(staging: Path, catalogs: dict[str, dict]) -> dict:
+    from kg.reasoning import materialize_catalogs
+
+    files = [staging / g["file"] for entry in catalogs.values() for g in entry["graphs"]]
+    click.echo(f"reasoning over {len(files)} graphs", err=True)
+    started = time.monotonic()
+    triples = materialize_catalogs(files, staging / "inferred.nq")
+    return {"file": "inferred.nq", "triples": triples, "seconds": round(time.monotonic() - started, 1)}
+
+
+def _switch(root: Path, staging: Path, release: str, previous: installed.Installation | None) -> None:
+    """Publish the staged release: rename it into place, then swap the `current` symlink."""
+    final = root / "releases" / release
+    os.rename(staging, final)
+    link = root / f".current-{release}"
+    try:
+        os.symlink(Path("releases") / release, link)
+        os.replace(link, root / "current")
+    except OSError:
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+    _fsync_dir(root)
+    keep = {release, previous.path.name if previous else None}
+    for old in (root / "releases").iterdir():
+        if not old.name.startswith(".") and old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _combined_sha256(files: list[dict]) -> str:
+    """One digest over the sorted (sha256, path) lines of a catalog's files."""
+    lines = sorted(f"{f['sha256']}  {f['path']}" for f in files)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

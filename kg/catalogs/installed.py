@@ -1,0 +1,81 @@
+"""The installed catalogs: the current release under THREATKG_HOME, its manifest and graph files.
+
+`current()` resolves the `catalogs/current` symlink once, so every path it hands out belongs to one
+complete release even while a fetch swaps in a new one (see kg.catalogs.install).
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import InputError, Problem
+from kg.paths import home
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+
+
+def catalogs_root(home_dir: Path | None = None) -> Path:
+    return (home_dir or home()) / "catalogs"
+
+
+def not_installed_message() -> str:
+    return ("no catalogs installed: run `threatkg catalogs fetch --from DIR` "
+            "(a folder laid out like the shared catalogs) or `threatkg catalogs fetch --base-url URL` "
+            "(a mirror with that layout); the official downloads cover all but the derived CAPEC and "
+            "OWASP Top 10 files (`threatkg catalogs fetch --only cwe,asvs,atlas,cosai`)")
+
+
+@dataclass(frozen=True)
+class Installation:
+    """One installed release: its folder and manifest."""
+
+    path: Path
+    manifest: dict
+
+    @property
+    def release(self) -> str:
+        return self.manifest["release"]
+
+    @property
+    def catalogs(self) -> dict[str, dict]:
+        return self.manifest["catalogs"]
+
+    def graph_files(self, names: list[str] | None = None) -> list[Path]:
+        """The N-Quads file of every graph (of the named catalogs, or all), each in its named graph."""
+        return [self.path / g["file"] for name, entry in self.catalogs.items()
+                if names is None or name in names for g in entry["graphs"]]
+
+    @property
+    def inferred_file(self) -> Path:
+        """The reasoner's closure over all graphs (N-Quads)."""
+        return self.path / self.manifest["inferred"]["file"]
+
+
+def current(home_dir: Path | None = None) -> Installation | None:
+    """The current release, or None when nothing is installed."""
+    link = catalogs_root(home_dir) / "current"
+    if not link.is_symlink() and not link.exists():
+        return None
+    path = link.resolve()
+    manifest_path = path / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(Problem(str(manifest_path), "the installed release has no manifest: run "
+                                                     "`threatkg catalogs fetch` again")) from None
+    except (OSError, ValueError) as err:
+        raise InputError(Problem(str(manifest_path), f"unreadable manifest ({err}): run "
+                                                     "`threatkg catalogs fetch` again")) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise InputError(Problem(str(manifest_path), f"not a format-{MANIFEST_FORMAT} manifest: run "
+                                                     "`threatkg catalogs fetch` again"))
+    return Installation(path, manifest)
+
+
+def require(home_dir: Path | None = None) -> Installation:
+    """The current release; InputError saying how to fetch when nothing is installed."""
+    installation = current(home_dir)
+    if installation is None:
+        raise InputError(Problem(str(catalogs_root(home_dir)), not_installed_message()))
+    return installation
