@@ -4,14 +4,13 @@ reasoned by the chosen engine, with an explainer for what was inferred."""
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pyoxigraph import NamedNode, QuerySolutions, RdfFormat, Variable
-from rdflib import URIRef
+from pyoxigraph import RdfFormat, Store
 
 from kg.catalogs import installed
 from kg.explain import Explainer, TBox
 from kg.model.load import Model
 from kg.ontology import ontology
-from kg.queries import text
+from kg.queries import run
 from kg.reasoning import Inference, infer
 
 
@@ -40,10 +39,8 @@ class Analysis:
         return Explainer(self.store, self.inference.asserted, _tbox())
 
     def named(self, name: str, **bindings):
-        """Run a named query (.rq); bindings fix variables of its projection (URIRefs become IRIs)."""
-        values = {k: NamedNode(str(v)) if isinstance(v, URIRef) else v for k, v in bindings.items()}
-        return self.store.query(text(name), substitutions={Variable(k): v for k, v in values.items()},
-                                use_default_graph_as_union=True)
+        """Run a named query (.rq) on this analysis's store."""
+        return run(self.store, name, **bindings)
 
 
 def analyse(model: Model, engine: str = "fast", with_catalogs: bool = True) -> Analysis:
@@ -53,6 +50,19 @@ def analyse(model: Model, engine: str = "fast", with_catalogs: bool = True) -> A
     inference = infer(data, engine)
     catalogs = installed.current() if with_catalogs else None
     if catalogs is not None:
-        for path in catalogs.graph_files() + [catalogs.inferred_file]:
-            inference.store.load(path=str(path), format=RdfFormat.N_QUADS)
+        load_catalogs(inference.store, catalogs)
     return Analysis(model, inference, catalogs)
+
+
+def load_catalogs(store: Store, catalogs: installed.Installation) -> None:
+    """Every installed catalog graph and their closure, each in its named graph."""
+    for path in catalogs.graph_files() + [catalogs.inferred_file]:
+        store.load(path=str(path), format=RdfFormat.N_QUADS)
+
+
+def catalog_store() -> Store:
+    """Ontology + installed catalogs (InputError saying how to fetch when none are installed)."""
+    store = Store()
+    store.load(ontology_ntriples(), RdfFormat.N_TRIPLES)
+    load_catalogs(store, installed.require())
+    return store

@@ -50,6 +50,19 @@ class TBox:
             if kind == OWL.hasValue:
                 for cls in g.subjects(RDFS.subClassOf, r):
                     self.attachments[(p, filler)].append((cls, r))
+        for index in (self.subclasses, self.subproperties, self.inverses):
+            for key in index:   # a fixed order makes explanations the same from run to run
+                index[key].sort(key=self._order)
+        for key in self.attachments:
+            self.attachments[key].sort(key=lambda pair: self._order(pair[0]))
+
+    def _order(self, term) -> str:
+        """Named terms by IRI, then anonymous class expressions by what they say (blank ids vary)."""
+        if term in self.restrictions:
+            return "~" + " ".join(map(str, self.restrictions[term]))
+        if term in self.intersections:
+            return "~~" + " ".join(map(str, self.intersections[term]))
+        return str(term)
 
     def label(self, term) -> str:
         if term in self.labels:

@@ -25,6 +25,11 @@ def catalogs_data_dir() -> Path:
     return _data_dir("catalogs", "kg.catalogs_data")
 
 
+def server_dir() -> Path:
+    """The repo's server/ folder: templates and static assets of the web UI."""
+    return _data_dir("server", "kg.server_data")
+
+
 def queries_dir() -> Path:
     return _PKG / "queries"
 

@@ -7,9 +7,9 @@ from rdflib import Literal, URIRef
 
 from kg.analysis import Analysis
 from kg.namespaces import ID, STRIDE, TM, model_iri
+from kg.provenance import link, weakest
 
 STRIDE_ORDER = "STRIDE"
-STRENGTH = ["curated", "derived", "official"]   # a chain is as strong as its weakest link
 
 
 def _source(threat_iri: str) -> str:
@@ -38,17 +38,11 @@ class _Rows:
         row["links"] += [link for link in links if link not in row["links"]]
 
     def link(self, s, p, o, text, inverse=None) -> tuple[str, dict]:
-        """A catalog link as an explanation step with its provenance; `inverse` is tried when the
-        link is annotated from the other side."""
-        for subject, prop, obj in [(s, p, o)] + ([(o, inverse, s)] if inverse else []):
-            for sol in self.analysis.named("link-provenance", s=URIRef(subject), p=prop, o=URIRef(obj)):
-                link = {"from": self.explainer.name(URIRef(s)), "relation": str(p).split("#")[-1],
-                        "to": self.explainer.name(URIRef(o)), "provenance": sol["provenance"].value,
-                        "source": sol["source"].value, "version": sol["version"].value}
-                if sol["method"] and sol["method"].value:
-                    link["method"] = sol["method"].value
-                return f"{text} ({link['provenance']}: {link['source']} {link['version']})", link
-        raise LookupError(f"catalog link without provenance: <{s}> <{p}> <{o}>")
+        """A catalog link as an explanation step, with its provenance."""
+        found = link(self.analysis.store, s, p, o, inverse, names=lambda t: self.explainer.name(URIRef(t)))
+        if found is None:
+            raise LookupError(f"no graph states the link <{s}> <{p}> <{o}>")
+        return f"{text} ({found['provenance']}: {found['source']} {found['version']})", found
 
     def stride_step(self, sol, threat):
         letters = sol["letters"].value if sol["letters"] else ""
@@ -69,7 +63,7 @@ class _Rows:
         for row in sorted(self.rows.values(), key=lambda r: (r["component"], r["source"], r["threat"])):
             row["stride"] = sorted(row["stride"], key=STRIDE_ORDER.index)
             row["via"] = [" → ".join(steps) for steps in row["explanations"]]
-            row["provenance"] = min((link["provenance"] for link in row["links"]), key=STRENGTH.index)
+            row["provenance"] = weakest(row["links"])
             out.append(row)
         return out
 

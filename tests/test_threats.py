@@ -63,7 +63,8 @@ def test_boundary_crossing_flow_is_explained_by_its_zones(rows):
 
 def test_zone_nesting_and_exposure_are_explained(rows):
     via = _via(rows, "api-gateway", "DenialOfService")
-    assert any("api-gateway is in zone dmz" in v and "internet-exposed" in v for v in via)
+    assert any(("api-gateway is in zone dmz" in v or "internet-facing true" in v) and "internet-exposed" in v
+               for v in via)
 
 
 def test_component_filter(rows):

@@ -142,11 +142,13 @@ def test_yaml_bad_indentation(tmp_path):
 def test_yaml_unclosed_bracket(tmp_path):
     path = write(tmp_path, "system: {id: x\nzones: []\n")
     [line] = problems(path)
-    assert line.startswith(f"{path}:2: malformed YAML: expected ',' or '}}'")
+    assert line.startswith(f"{path}:2: malformed YAML: ") and line.endswith("(while parsing a flow mapping at line 1)")
 
 
 def test_yaml_nested_too_deeply(tmp_path):
-    rejected(write(tmp_path, "system: " + "[" * 5000 + "]" * 5000 + "\n"), (None, "malformed YAML: nested too deeply"))
+    for depth in (500, 5000):  # Python's recursion limit, then libyaml's own limit
+        [line] = problems(write(tmp_path, "system: " + "[" * depth + "]" * depth + "\n"))
+        assert line.startswith(f"{tmp_path / 'model.yaml'}") and "malformed YAML:" in line and "nest" in line
 
 
 def test_yaml_non_scalar_key(tmp_path):
@@ -211,14 +213,15 @@ def test_turtle_ill_typed_literal_is_a_shape_problem_without_noise(tmp_path):
 
 
 # ------------------------------------------------------------ wrong shape
+NOT_A_MAPPING = "a model is a YAML mapping with the sections system, zones, components, flows, controls; found "
+
+
 def test_top_level_list(tmp_path):
-    rejected(write(tmp_path, "- system\n- zones\n"),
-             (1, "a model is a YAML mapping with the sections system, zones, components, flows, controls; found a list"))
+    rejected(write(tmp_path, "- system\n- zones\n"), (1, NOT_A_MAPPING + "a list"))
 
 
 def test_comment_only_file(tmp_path):
-    rejected(write(tmp_path, "# nothing yet\n"),
-             (1, "a model is a YAML mapping with the sections system, zones, components, flows, controls; found nothing"))
+    rejected(write(tmp_path, "# nothing yet\n"), (1, NOT_A_MAPPING + "nothing"))
 
 
 def test_unknown_section(tmp_path, model):

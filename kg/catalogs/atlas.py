@@ -231,7 +231,7 @@ def _case_study(cg: CatalogGraph, study: dict) -> None:
     official_id = study["id"]
     for key, prop in (("incident-date", TM.incidentDate),
                       ("incident-date-granularity", TM.incidentDateGranularity),
-                      ("case-study-type", TM.caseStudyType), ("target", TM.target),
+                      ("case-study-type", TM.caseStudyType), ("target", TM.caseStudyTarget),
                       ("actor", TM.actor), ("reporter", TM.reporter)):
         cg.literal(iri, prop, need(study, key, (str, datetime.date), FILE, official_id, optional=True))
     for i, step in enumerate(records(study, "procedure", FILE, official_id)):

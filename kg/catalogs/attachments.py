@@ -1,28 +1,25 @@
 """catalogs/attachments.yaml → OWL 2 RL axioms: each entry's class gets hasValue restrictions
 (tm:proneTo a CWE, tm:exposedToDomain a CAPEC domain, tm:exposedTo a threat), annotated curated."""
 
-import re
-
 import yaml
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from kg.errors import InputError, Problem
-from kg.namespaces import TM, catalog_iri
+from kg.ids import form_of, iri_of, known_forms
+from kg.namespaces import TM
 from kg.paths import catalogs_data_dir
 
 FILE = "attachments.yaml"
 KEYS = {"class", "weaknesses", "domains", "threats", "why"}
-THREAT_CATALOGS = [(re.compile(r"^CAPEC-\d+$"), "capec"), (re.compile(r"^AML\.T\d{4}(\.\d{3})?$"), "atlas"),
-                   (re.compile(r"^risk[A-Z]\w*$"), "cosai")]
 
 
-def _threat_iri(threat_id: str, where: Problem) -> URIRef:
-    for pattern, catalog in THREAT_CATALOGS:
-        if pattern.match(threat_id):
-            return catalog_iri(catalog, threat_id)
-    raise InputError(Problem(where.file, f"unknown threat id '{threat_id}' (CAPEC-n, AML.Tnnnn or a CoSAI riskX)",
-                             element=where.element))
+def _iri(official_id: str, kind: str, where: Problem) -> URIRef:
+    form = form_of(official_id)
+    if form is None or form.kind != kind:
+        raise InputError(Problem(where.file, f"'{official_id}' is not a {kind} id (such as {known_forms(kind)})",
+                                 element=where.element))
+    return iri_of(official_id)
 
 
 def _class_iri(name: str, kinds: dict, where: Problem) -> URIRef:
@@ -63,9 +60,9 @@ def attachment_axioms(kinds: dict[str, str]) -> Graph:
         cls = _class_iri(entry["class"], kinds, where)
         why = entry.get("why")
         for cwe in entry.get("weaknesses", []):
-            _restriction(g, cls, TM.proneTo, catalog_iri("cwe", cwe), why)
+            _restriction(g, cls, TM.proneTo, _iri(cwe, "weakness", where), why)
         for domain in entry.get("domains", []):
             _restriction(g, cls, TM.exposedToDomain, Literal(domain), why)
         for threat in entry.get("threats", []):
-            _restriction(g, cls, TM.exposedTo, _threat_iri(threat, where), why)
+            _restriction(g, cls, TM.exposedTo, _iri(threat, "threat", where), why)
     return g

@@ -2,6 +2,9 @@
 
 from functools import lru_cache
 
+from pyoxigraph import NamedNode, Variable
+from rdflib import URIRef
+
 from kg.namespaces import sparql_prefixes
 from kg.paths import queries_dir
 
@@ -15,3 +18,10 @@ def text(name: str) -> str:
 def select(graph, name: str, **bindings):
     """Run a named query on an rdflib Graph, with initial variable bindings."""
     return graph.query(text(name), initBindings=bindings or None)
+
+
+def run(store, name: str, **bindings):
+    """Run a named query on a pyoxigraph Store over the union of its graphs; bindings fix variables
+    of the query's projection (rdflib URIRefs become IRIs)."""
+    values = {Variable(k): NamedNode(str(v)) if isinstance(v, URIRef) else v for k, v in bindings.items()}
+    return store.query(text(name), substitutions=values, use_default_graph_as_union=True)

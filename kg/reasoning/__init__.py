@@ -67,7 +67,7 @@ def materialize_catalogs(nquads_files: list, out, engine: str = "fast") -> int:
     """Reason once over the ontology and every catalog graph; write the inferred triples as N-Quads
     in the named graph GRAPH['catalogs/inferred'] and return their count."""
     from kg.analysis import ontology_ntriples
-    data = ontology_ntriples() + b"".join(_as_ntriples(path) for path in nquads_files)
+    data = ontology_ntriples() + b"".join(ntriples_of(path) for path in nquads_files)
     result = infer(data, engine)
     inferred = Store()
     graph = NamedNode(str(GRAPH["catalogs/inferred"]))
@@ -77,7 +77,7 @@ def materialize_catalogs(nquads_files: list, out, engine: str = "fast") -> int:
     return len(inferred)
 
 
-def _as_ntriples(path) -> bytes:
+def ntriples_of(path) -> bytes:
     """An N-Quads file's triples, graph names dropped (reasoning sees one union graph)."""
     store = Store()
     store.load(path=str(path), format=RdfFormat.N_QUADS)

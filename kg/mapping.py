@@ -1,0 +1,112 @@
+"""Requirements ↔ threats: which threats a requirement addresses, which requirements cover a
+threat, each row with its chain (e.g. v4.0.3-5.3.4 → CWE-89 → CAPEC-66) and the provenance of
+every link. The chains are the map-via-*.rq queries; nothing here knows an id."""
+
+from functools import lru_cache
+
+from pyoxigraph import NamedNode
+from rdflib import URIRef
+
+from kg.errors import InputError, Problem
+from kg.ids import form_of, iri_of, known_forms
+from kg.namespaces import TM
+from kg.provenance import link, weakest
+from kg.queries import run
+
+ROUTES = ("map-via-weakness", "map-via-mitigation", "map-via-llm-risk", "map-via-property")
+
+
+class _Links:
+    """Link provenance lookups, cached: many chains share their first hops."""
+
+    def __init__(self, store):
+        self.store = store
+        self.get = lru_cache(maxsize=None)(self._get)
+
+    def _get(self, s, p, o, inverse=None, names=()) -> dict:
+        found = link(self.store, s, p, o, inverse, names=lambda t: dict(names).get(str(t), str(t)))
+        if found is None:  # a path of several hierarchy steps: stated by the catalog, hop by hop
+            found = {"from": dict(names).get(s, s), "relation": str(p).rsplit("#", 1)[-1],
+                     "to": dict(names).get(o, o), "provenance": "official", "source": "catalog hierarchy"}
+        return found
+
+
+def _weakness_row(sol, links: _Links) -> tuple[list[str], list[dict]]:
+    v = {k: sol[k].value for k in ("requirement", "requirementId", "weakness", "weaknessId", "target", "targetId",
+                                   "direct", "directId", "threat", "threatId")}
+    names = tuple((v[k], v[k + "Id"]) for k in ("requirement", "weakness", "target", "direct", "threat"))
+    relation = TM.addressesWeakness if _has(links.store, v["requirement"], TM.addressesWeakness, v["weakness"]) \
+        else TM.includesWeakness
+    chain, hops = [v["requirementId"], v["weaknessId"]], [links.get(v["requirement"], relation, v["weakness"],
+                                                                     names=names)]
+    if v["target"] != v["weakness"]:
+        chain.append(v["targetId"])
+        hops.append(links.get(v["weakness"], TM.hasMember, v["target"], names=names))
+    chain.append(v["directId"])
+    hops.append(links.get(v["direct"], TM.relatedWeakness, v["target"], TM.relatedAttackPattern, names=names))
+    if v["threat"] != v["direct"]:
+        chain.append(v["threatId"])
+        hops.append(links.get(v["threat"], TM.childOf, v["direct"], names=names))
+    return chain, hops
+
+
+def _mitigation_row(sol, links: _Links):
+    v = {k: sol[k].value for k in ("requirement", "requirementId", "mitigated", "mitigatedId", "threat", "threatId")}
+    names = tuple((v[k], v[k + "Id"]) for k in ("requirement", "mitigated", "threat"))
+    chain, hops = [v["requirementId"], v["mitigatedId"]], [links.get(v["requirement"], TM.mitigates, v["mitigated"],
+                                                                     names=names)]
+    if v["threat"] != v["mitigated"]:
+        chain.append(v["threatId"])
+        hops.append(links.get(v["mitigated"], TM.relatedTechnique, v["threat"], names=names))
+    return chain, hops
+
+
+def _llm_row(sol, links: _Links):
+    v = {k: sol[k].value for k in ("requirement", "requirementId", "threat", "threatId", "relation")}
+    names = tuple((v[k], v[k + "Id"]) for k in ("requirement", "threat"))
+    if v["relation"] == str(TM.relatedTechnique):
+        hop = links.get(v["requirement"], TM.relatedTechnique, v["threat"], names=names)
+    else:
+        hop = links.get(v["threat"], TM.relatedRisk, v["requirement"], names=names)
+    return [v["requirementId"], v["threatId"]], [hop]
+
+
+def _property_row(sol, links: _Links):
+    v = {k: sol[k].value for k in ("requirement", "requirementId", "threat", "threatId")}
+    names = tuple((v[k], v[k + "Id"]) for k in ("requirement", "threat"))
+    return [v["requirementId"], v["threatId"]], [links.get(v["requirement"], TM.defendsAgainst, v["threat"],
+                                                           names=names)]
+
+
+BUILDERS = dict(zip(ROUTES, (_weakness_row, _mitigation_row, _llm_row, _property_row)))
+
+
+def _has(store, s, p, o) -> bool:
+    return next(store.quads_for_pattern(NamedNode(s), NamedNode(str(p)), NamedNode(o)), None) is not None
+
+
+def mappings(store, requirement: URIRef | None = None, threat: URIRef | None = None) -> list[dict]:
+    """Every (requirement, threat) chain, optionally fixed at one end."""
+    bindings = {k: v for k, v in (("requirement", requirement), ("threat", threat)) if v is not None}
+    links = _Links(store)
+    rows = {}
+    for route in ROUTES:
+        for sol in run(store, route, **bindings):
+            chain, hops = BUILDERS[route](sol, links)
+            key = (sol["requirementId"].value, sol["threatId"].value, tuple(chain))
+            rows[key] = {"requirement": key[0], "threat": key[1],
+                         "label": sol["label"].value if sol["label"] else key[1],
+                         "via": " → ".join(chain), "chain": chain, "provenance": weakest(hops), "links": hops}
+    return sorted(rows.values(), key=lambda r: (r["requirement"], r["threat"], len(r["chain"]), r["via"]))
+
+
+def map_id(store, official_id: str) -> list[dict]:
+    """`threatkg map ID`: the threats a requirement addresses, or the requirements covering a threat."""
+    form = form_of(official_id)
+    if form is None or form.kind not in ("requirement", "threat"):
+        raise InputError(Problem("map", f"'{official_id}' is not a requirement or threat id "
+                                        f"(such as {known_forms('requirement')}, {known_forms('threat')})"))
+    iri = iri_of(official_id)
+    if next(store.quads_for_pattern(NamedNode(str(iri)), None, None), None) is None:
+        raise InputError(Problem("map", f"no catalog entry '{official_id}' among the installed catalogs"))
+    return mappings(store, **{form.kind: iri})

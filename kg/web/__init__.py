@@ -1,0 +1,53 @@
+"""The Flask application (app factory + blueprints). Templates and static assets live in server/.
+
+Every blueprint module exposes `bp` (a flask.Blueprint); views reach the served models through
+`registry()` (the app's kg.web.registry.Registry, built from app.config["MODELS"])."""
+
+import importlib
+import importlib.util
+import os
+import secrets
+
+from flask import Flask, current_app
+
+from kg.paths import server_dir
+from kg.web.registry import Registry
+
+PAGES = ["kg.web.pages", "kg.web.catalog_pages", "kg.web.console", "kg.web.upload"]
+# Built separately: the JSON API, the SPARQL 1.1 Protocol endpoint and entity IRIs with content
+# negotiation. Each is registered when its module is present.
+SERVICES = ["kg.web.api", "kg.web.sparql_endpoint", "kg.web.entities"]
+
+DEFAULTS = {
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # uploads and forms; larger requests get the 413 page
+    "MAX_UPLOADED_MODELS": 10,               # models added through /upload (each holds its own store)
+    "CONSOLE_ROW_LIMIT": 500,                # rows the SPARQL console shows or downloads
+    "CONSOLE_TIME_LIMIT": 10.0,              # seconds a console query may run
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+}
+
+
+def create_app(models: list[str] | None = None, config: dict | None = None) -> Flask:
+    """An app serving the given model files (YAML or Turtle); config overrides the defaults.
+    SECRET_KEY (signs the session that CSRF tokens are bound to) is random per process unless
+    configured here or in $THREATKG_SECRET_KEY."""
+    root = server_dir()
+    app = Flask(__name__, template_folder=str(root / "templates"), static_folder=str(root / "static"))
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.config.update(DEFAULTS, MODELS=list(models or []), DEBUG=False)
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("THREATKG_SECRET_KEY") or secrets.token_hex(32)
+    app.extensions["registry"] = Registry.from_files(app.config["MODELS"])
+
+    from kg.web import security
+    security.init_app(app)
+    for name in PAGES + [s for s in SERVICES if importlib.util.find_spec(s) is not None]:
+        app.register_blueprint(importlib.import_module(name).bp)
+    return app
+
+
+def registry() -> Registry:
+    """The models the current app serves."""
+    return current_app.extensions["registry"]

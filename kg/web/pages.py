@@ -1,0 +1,63 @@
+"""System pages: the list of served systems, a system's overview (diagram, counts, top threats) and
+an element's page (facts and inherited threats with their explanations)."""
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from kg.diagram import render_svg
+from kg.web import registry
+from kg.web.systemview import STRIDE, by_stride, view
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    systems = registry().systems()
+    if len(systems) == 1:
+        return redirect(url_for("pages.overview", system=systems[0]))
+    return render_template("index.html", views=[view(s) for s in systems])
+
+
+@bp.get("/system/<system>")
+def overview(system):
+    v = _view_or_404(system)
+    return _once(v, ("overview",), lambda: render_template(
+        "overview.html", view=v, diagram=_diagram(v), stride=STRIDE, stride_counts=v.stride_counts(),
+        zone_counts=v.zone_counts(), top_threats=v.top_threats(),
+        top_open_risks=None))   # coverage fills this: the open risks ranked by residual risk
+
+
+@bp.get("/system/<system>/component/<element>")
+def component(system, element):
+    v = _view_or_404(system)
+    if element not in v.elements:
+        abort(404, f"The system {system} has no element {element}.")
+    rows = v.rows_of(element)
+    return _once(v, ("component", element), lambda: render_template(
+        "component.html", view=v, element=v.elements[element], facts=v.facts(element), groups=by_stride(rows),
+        count=len(rows), diagram=_diagram(v, element)))
+
+
+def _once(v, key: tuple, render) -> str:
+    """A system's pages depend on its analysis only (no form, no session): each is rendered once per
+    analysis (and mount point), then served from the view."""
+    key = (*key, request.script_root)
+    if key not in v.rendered:
+        v.rendered[key] = render()
+    return v.rendered[key]
+
+
+def _view_or_404(system):
+    v = view(system)
+    if v is None:
+        abort(404, f"No system {system} is served here.")
+    return v
+
+
+def _diagram(v, highlight: str | None = None) -> Markup:
+    """The data-flow diagram as inline SVG (kg.diagram escapes every label it writes), each element
+    linking to its page, the highlighted one emphasised."""
+    svg = render_svg(v.analysis, href=lambda ident: url_for("pages.component", system=v.system, element=ident),
+                     highlight={highlight} if highlight else None)
+    return Markup(svg)

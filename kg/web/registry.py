@@ -1,0 +1,64 @@
+"""The models a server serves: each loaded, reasoned and explained once; plus one dataset with
+every model and catalog in its own named graph for the SPARQL endpoint."""
+
+import threading
+from dataclasses import dataclass, field
+
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store
+
+from kg.analysis import Analysis, analyse, load_catalogs, ontology_ntriples
+from kg.model.load import Model, load_model
+from kg.namespaces import GRAPH
+
+
+@dataclass
+class Registry:
+    analyses: dict[str, Analysis] = field(default_factory=dict)   # system id → analysis
+    files: dict[str, str] = field(default_factory=dict)          # system id → model file
+    _dataset: Store | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_files(cls, paths: list[str]) -> "Registry":
+        registry = cls()
+        for path in paths:
+            registry.add(load_model(path))
+        return registry
+
+    def add(self, model: Model) -> Analysis:
+        """Reason over a model and serve it (replacing an earlier version with the same system id)."""
+        analysis = analyse(model)
+        with self._lock:
+            self.analyses[model.system] = analysis
+            self.files[model.system] = model.file
+            self._dataset = None
+        return analysis
+
+    def get(self, system: str) -> Analysis | None:
+        return self.analyses.get(system)
+
+    def systems(self) -> list[str]:
+        return sorted(self.analyses)
+
+    def dataset(self) -> Store:
+        """Ontology, catalogs and every model (asserted and inferred) in named graphs, built once."""
+        with self._lock:
+            if self._dataset is None:
+                self._dataset = self._build_dataset()
+            return self._dataset
+
+    def _build_dataset(self) -> Store:
+        store = Store()
+        store.load(ontology_ntriples(), RdfFormat.N_TRIPLES, to_graph=NamedNode(str(GRAPH["ontology"])))
+        catalogs_loaded = False
+        for system, analysis in self.analyses.items():
+            if analysis.catalogs is not None and not catalogs_loaded:
+                load_catalogs(store, analysis.catalogs)
+                catalogs_loaded = True
+            asserted = NamedNode(str(GRAPH[f"model/{system}"]))
+            inferred = NamedNode(str(GRAPH[f"model/{system}/inferred"]))
+            store.load(analysis.model.graph.serialize(format="nt", encoding="utf-8"), RdfFormat.N_TRIPLES,
+                       to_graph=asserted)
+            store.extend(Quad(t.subject, t.predicate, t.object, inferred) for t in analysis.inference.inferred())
+        return store
+

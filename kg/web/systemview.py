@@ -1,0 +1,176 @@
+"""What the pages show about one served system, computed once per analysis: the threat rows of every
+element, the elements (zones, components, flows, controls), counts by STRIDE category and zone, and
+the facts of one element (kinds, zone chain, attributes, flows, controls, catalog links)."""
+
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app
+from pyoxigraph import NamedNode
+from rdflib import URIRef
+from rdflib.namespace import RDF, RDFS
+
+from kg.analysis import Analysis
+from kg.namespaces import model_iri
+from kg.threats import threat_rows
+from kg.web import registry
+
+STRIDE = [("S", "Spoofing"), ("T", "Tampering"), ("R", "Repudiation"), ("I", "Information disclosure"),
+          ("D", "Denial of service"), ("E", "Elevation of privilege")]
+STRIDE_IDS = {"S": "Spoofing", "T": "Tampering", "R": "Repudiation", "I": "InformationDisclosure",
+              "D": "DenialOfService", "E": "ElevationOfPrivilege"}
+SOURCES = ["CAPEC", "ATLAS", "COSAI", "STRIDE"]   # tie-break of the top threats: specific before generic
+_lock = threading.Lock()
+
+
+@dataclass
+class SystemView:
+    system: str
+    analysis: Analysis
+    rows: list[dict]
+    elements: dict[str, dict]                      # element id → {id, label, role, zone, source, target}
+    rendered: dict = field(default_factory=dict)   # (page, mount point) → HTML (kg.web.pages)
+    _pages: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        label = self.analysis.model.graph.value(self.analysis.model.system_iri, RDFS.label)
+        return str(label) if label else self.system
+
+    def of_role(self, role: str) -> list[dict]:
+        return [e for e in self.elements.values() if e["role"] == role]
+
+    def rows_of(self, element: str) -> list[dict]:
+        return [r for r in self.rows if r["component"] == element]
+
+    def pages(self, iri: str) -> list[str]:
+        """The official pages of a catalog entry (rdfs:seeAlso)."""
+        if iri not in self._pages:
+            quads = self.analysis.store.quads_for_pattern(NamedNode(iri), NamedNode(str(RDFS.seeAlso)), None)
+            self._pages[iri] = sorted({q.object.value for q in quads})
+        return self._pages[iri]
+
+    def stride_counts(self) -> list[dict]:
+        """Per STRIDE category: (element, threat) pairs, distinct threats, elements exposed."""
+        out = []
+        for letter, label in STRIDE:
+            rows = [r for r in self.rows if letter in r["stride"]]
+            out.append({"letter": letter, "label": label, "id": STRIDE_IDS[letter], "pairs": len(rows),
+                        "threats": len({r["iri"] for r in rows}), "elements": len({r["component"] for r in rows})})
+        return out
+
+    def zone_counts(self) -> list[dict]:
+        """The zone tree (depth-first), each zone with its own components and their threats by STRIDE
+        letter; then one line for the flows."""
+        children = defaultdict(list)
+        for zone in self.of_role("zone"):
+            children[zone["zone"]].append(zone["id"])
+        out = []
+
+        def visit(zone_id, depth):
+            members = [e["id"] for e in self.of_role("component") if e["zone"] == zone_id]
+            out.append(self._count_line(self.elements[zone_id], members, depth))
+            for child in sorted(children[zone_id]):
+                visit(child, depth + 1)
+
+        for top in sorted(children[None]):
+            visit(top, 0)
+        flows = self.of_role("flow")
+        if flows:
+            out.append(self._count_line({"id": None, "label": "Data flows"}, [f["id"] for f in flows], 0))
+        return out
+
+    def _count_line(self, zone: dict, members: list[str], depth: int) -> dict:
+        rows = [r for r in self.rows if r["component"] in members]
+        letters = Counter(letter for r in rows for letter in r["stride"])
+        return {"zone": zone, "depth": depth, "members": members, "pairs": len(rows),
+                "letters": [letters.get(letter, 0) for letter, _ in STRIDE]}
+
+    def top_threats(self, limit: int = 10) -> list[dict]:
+        """Until residual risk exists, the threats with the most STRIDE categories, then the most
+        exposed elements, catalog threats before STRIDE categories."""
+        by_threat = {}
+        for row in self.rows:
+            entry = by_threat.setdefault(row["iri"], {"iri": row["iri"], "threat": row["threat"],
+                                                      "label": row["label"], "source": row["source"],
+                                                      "stride": set(), "elements": []})
+            entry["stride"] |= set(row["stride"])
+            entry["elements"].append(row["component"])
+        ranked = sorted(by_threat.values(), key=lambda t: (-len(t["stride"]), -len(t["elements"]),
+                                                           SOURCES.index(t["source"]) if t["source"] in SOURCES
+                                                           else len(SOURCES), t["threat"]))
+        for threat in ranked:
+            threat["stride"] = [letter for letter, _ in STRIDE if letter in threat["stride"]]
+        return ranked[:limit]
+
+    def facts(self, element: str) -> dict:
+        """An element's kinds, zone chain, attributes, flows, covering controls, catalog links and, for a
+        control, what it protects."""
+        iri = URIRef(str(model_iri(self.system, element)))
+        asserted = set(self.analysis.model.graph.objects(iri, RDF.type))
+        classes = [{"iri": s["class"].value, "label": _value(s["label"]) or s["class"].value.rsplit("#", 1)[-1],
+                    "kind": _value(s["kind"]), "asserted": URIRef(s["class"].value) in asserted}
+                   for s in self.analysis.named("element-classes", element=iri)]
+        return {
+            "kinds": [c for c in _unique(classes, "iri") if c["asserted"]],
+            "inferred": [c for c in _unique(classes, "iri") if not c["asserted"]],
+            "zones": records(self.analysis.named("element-zones", element=iri)),
+            "attributes": records(self.analysis.named("element-attributes", element=iri)),
+            "flows": records(self.analysis.named("element-flows", element=iri)),
+            "controls": records(self.analysis.named("element-controls", element=iri)),
+            "links": records(self.analysis.named("element-links", element=iri)),
+            "protects": records(self.analysis.named("element-protects", element=iri)),
+        }
+
+
+def by_stride(rows: list[dict]) -> list[dict]:
+    """Rows grouped by STRIDE category (a threat of several categories appears under each), then
+    the rows without a category."""
+    groups = [{"letter": letter, "label": label, "id": STRIDE_IDS[letter],
+               "rows": [r for r in rows if letter in r["stride"]]} for letter, label in STRIDE]
+    groups.append({"letter": "", "label": "No STRIDE category", "id": None,
+                   "rows": [r for r in rows if not r["stride"]]})
+    return [g for g in groups if g["rows"]]
+
+
+def view(system: str) -> SystemView | None:
+    """The view of a served system, computed on first use and whenever its analysis changes."""
+    analysis = registry().get(system)
+    if analysis is None:
+        return None
+    cache = current_app.extensions.setdefault("system_views", {})
+    with _lock:
+        cached = cache.get(system)
+        if cached is None or cached.analysis is not analysis:
+            cached = cache[system] = _build(system, analysis)
+        return cached
+
+
+def _build(system: str, analysis: Analysis) -> SystemView:
+    elements = {}
+    for s in analysis.named("system-elements", system=analysis.model.system_iri):
+        ident = s["elementId"].value
+        elements.setdefault(ident, {"id": ident, "label": _value(s["label"]) or ident, "role": s["role"].value,
+                                    "zone": _value(s["zoneId"]), "source": _value(s["sourceId"]),
+                                    "target": _value(s["targetId"])})
+    return SystemView(system, analysis, threat_rows(analysis), elements)
+
+
+def _value(term):
+    return None if term is None else term.value
+
+
+def records(solutions) -> list[dict]:
+    """SELECT results as dicts of plain values (None when unbound)."""
+    names = [v.value for v in solutions.variables]
+    return [{n: _value(sol[n]) for n in names} for sol in solutions]
+
+
+def _unique(items: list[dict], key: str) -> list[dict]:
+    seen, out = set(), []
+    for item in items:
+        if item[key] not in seen:
+            seen.add(item[key])
+            out.append(item)
+    return out

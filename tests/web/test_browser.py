@@ -1,0 +1,83 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright for Python; no
+browser download) against the live server: open the overview, click ai-model in the diagram, expand
+an explanation, run a query in the SPARQL console. Screenshots go to tests/artifacts/ (gitignored).
+Without Chromium or Playwright the test fails under CI (CI=true) and is skipped elsewhere."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.web.conftest import SYSTEM
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{reason}: the browser test must run in CI", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def tab(browser):
+    """A fresh page that records script errors and console errors (CSP violations are reported there)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def test_overview_component_explanation_and_console(tab, live_server):
+    from playwright.sync_api import expect
+
+    tab.goto(f"{live_server}/")
+    expect(tab).to_have_url(re.compile(f"/system/{SYSTEM}$"))
+    expect(tab.locator("h1")).to_contain_text("AI connected system")
+    tab.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+
+    tab.locator('.diagram svg [data-element="ai-model"]').first.click()
+    expect(tab).to_have_url(re.compile(f"/system/{SYSTEM}/component/ai-model$"))
+    threat = tab.locator("details.threat").first
+    chain = threat.locator("ol.chain").first
+    expect(chain).to_be_hidden()
+    threat.locator("summary").click()
+    expect(chain).to_be_visible()
+    expect(chain.locator("li").first).to_contain_text("ai-model is a model inference service")
+    tab.screenshot(path=str(ARTIFACTS / "component.png"))
+
+    tab.fill("#threat-filter", "AML.T0005")          # the enhancement: filter the threats
+    expect(tab.locator("details.threat:visible")).to_have_count(1)
+
+    tab.goto(f"{live_server}/sparql-console")
+    tab.fill("#query", "SELECT ?component ?label WHERE { ?component a tm:Component ; rdfs:label ?label } "
+                       "ORDER BY ?label")
+    tab.locator("#query").press("Control+Enter")     # the enhancement: Ctrl+Enter runs the query
+    expect(tab.locator("#results h2")).to_contain_text("9 rows")
+    expect(tab.locator("table.sparql tbody tr")).to_have_count(9)
+    expect(tab.locator("table.sparql tbody tr").first).to_contain_text("AI Model (Inference)")
+    tab.screenshot(path=str(ARTIFACTS / "console.png"), full_page=True)
