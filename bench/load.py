@@ -9,6 +9,7 @@ and the error count; exits 1 when a request failed. Catalogs come from THREATKG_
 
 import argparse
 import http.client
+import logging
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,7 @@ def serve(models: list[str], threads: int) -> None:
     from waitress import create_server
 
     from kg.web import create_app
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)   # queued requests are expected here
     server = create_server(create_app(models), host=HOST, port=0, threads=threads)
     print(server.effective_port, flush=True)
     server.run()

@@ -2,7 +2,7 @@
 reasoned by the chosen engine, with an explainer for what was inferred."""
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pyoxigraph import RdfFormat, Store
 
@@ -10,6 +10,7 @@ from kg.catalogs import installed
 from kg.explain import Explainer, TBox
 from kg.model.load import Model
 from kg.ontology import ontology
+from kg.provenance import LinkIndex
 from kg.queries import run
 from kg.reasoning import Inference, infer
 
@@ -33,6 +34,10 @@ class Analysis:
     @property
     def store(self):
         return self.inference.store
+
+    @cached_property
+    def links(self) -> LinkIndex:
+        return LinkIndex(self.store)
 
     @property
     def explainer(self) -> Explainer:

@@ -2,7 +2,6 @@
 threat, each row with its chain (e.g. v4.0.3-5.3.4 → CWE-89 → CAPEC-66) and the provenance of
 every link. The chains are the map-via-*.rq queries; nothing here knows an id."""
 
-from functools import lru_cache
 
 from pyoxigraph import NamedNode
 from rdflib import URIRef
@@ -10,35 +9,32 @@ from rdflib import URIRef
 from kg.errors import InputError, Problem
 from kg.ids import form_of, iri_of, known_forms
 from kg.namespaces import TM
-from kg.provenance import link, weakest
+from kg.provenance import LinkIndex, weakest
 from kg.queries import run
 
 ROUTES = ("map-via-weakness", "map-via-mitigation", "map-via-llm-risk", "map-via-property")
 
 
 class _Links:
-    """Link provenance lookups, cached: many chains share their first hops."""
+    """Link provenance with entry ids as names; a multi-step hierarchy path (CAPEC child of a child)
+    is stated by the catalog hop by hop, so it is official."""
 
-    def __init__(self, store):
-        self.store = store
-        self.get = lru_cache(maxsize=None)(self._get)
+    def __init__(self, index: LinkIndex):
+        self.index = index
 
-    def _get(self, s, p, o, inverse=None, names=()) -> dict:
-        found = link(self.store, s, p, o, inverse, names=lambda t: dict(names).get(str(t), str(t)))
-        if found is None:  # a path of several hierarchy steps: stated by the catalog, hop by hop
-            found = {"from": dict(names).get(s, s), "relation": str(p).rsplit("#", 1)[-1],
-                     "to": dict(names).get(o, o), "provenance": "official", "source": "catalog hierarchy"}
-        return found
+    def get(self, s, p, o, inverse=None, names=()) -> dict:
+        ids = dict(names)
+        found = self.index.get(s, p, o, inverse, names=lambda t: ids.get(str(t), str(t)))
+        return found or {"from": ids.get(s, s), "relation": str(p).rsplit("#", 1)[-1], "to": ids.get(o, o),
+                         "provenance": "official", "source": "catalog hierarchy"}
 
 
 def _weakness_row(sol, links: _Links) -> tuple[list[str], list[dict]]:
     v = {k: sol[k].value for k in ("requirement", "requirementId", "weakness", "weaknessId", "target", "targetId",
                                    "direct", "directId", "threat", "threatId")}
     names = tuple((v[k], v[k + "Id"]) for k in ("requirement", "weakness", "target", "direct", "threat"))
-    relation = TM.addressesWeakness if _has(links.store, v["requirement"], TM.addressesWeakness, v["weakness"]) \
-        else TM.includesWeakness
-    chain, hops = [v["requirementId"], v["weaknessId"]], [links.get(v["requirement"], relation, v["weakness"],
-                                                                     names=names)]
+    chain = [v["requirementId"], v["weaknessId"]]
+    hops = [links.get(v["requirement"], sol["relation"].value, v["weakness"], names=names)]
     if v["target"] != v["weakness"]:
         chain.append(v["targetId"])
         hops.append(links.get(v["weakness"], TM.hasMember, v["target"], names=names))
@@ -81,20 +77,22 @@ def _property_row(sol, links: _Links):
 BUILDERS = dict(zip(ROUTES, (_weakness_row, _mitigation_row, _llm_row, _property_row)))
 
 
-def _has(store, s, p, o) -> bool:
-    return next(store.quads_for_pattern(NamedNode(s), NamedNode(str(p)), NamedNode(o)), None) is not None
-
-
-def mappings(store, requirement: URIRef | None = None, threat: URIRef | None = None) -> list[dict]:
-    """Every (requirement, threat) chain, optionally fixed at one end."""
+def mappings(store, requirement: URIRef | None = None, threat: URIRef | None = None,
+             requirements: set | None = None, threats: set | None = None, links: LinkIndex | None = None) -> list[dict]:
+    """Every (requirement, threat) chain, optionally fixed at one end (requirement / threat) or
+    limited to sets of IRIs (requirements / threats)."""
     bindings = {k: v for k, v in (("requirement", requirement), ("threat", threat)) if v is not None}
-    links = _Links(store)
+    links = _Links(links or LinkIndex(store))
     rows = {}
     for route in ROUTES:
         for sol in run(store, route, **bindings):
+            if (requirements is not None and sol["requirement"].value not in requirements) or \
+                    (threats is not None and sol["threat"].value not in threats):
+                continue
             chain, hops = BUILDERS[route](sol, links)
             key = (sol["requirementId"].value, sol["threatId"].value, tuple(chain))
-            rows[key] = {"requirement": key[0], "threat": key[1],
+            rows[key] = {"requirement": key[0], "threat": key[1], "requirementIri": sol["requirement"].value,
+                         "threatIri": sol["threat"].value,
                          "label": sol["label"].value if sol["label"] else key[1],
                          "via": " → ".join(chain), "chain": chain, "provenance": weakest(hops), "links": hops}
     return sorted(rows.values(), key=lambda r: (r["requirement"], r["threat"], len(r["chain"]), r["via"]))

@@ -1,6 +1,8 @@
-"""The provenance of a catalog link: its owl:Axiom annotation (official / derived / curated, source,
-version, method), or, for structure a catalog states without annotation (CAPEC child/parent,
-CWE category members), official from the named graph that holds it."""
+"""The provenance of catalog links: each link's owl:Axiom annotation (official / derived / curated,
+source, version, method), or, for structure a catalog states without annotation (CAPEC
+child/parent, CWE category members), official from the named graph that holds it."""
+
+from functools import cached_property
 
 from rdflib import URIRef
 
@@ -15,20 +17,34 @@ def weakest(links: list[dict]) -> str:
     return min((lnk["provenance"] for lnk in links), key=STRENGTH.index)
 
 
-def link(store, s, p, o, inverse=None, names=None) -> dict | None:
-    """The link s -p-> o as {from, relation, to, provenance, source, version[, method]}, looked up
-    as stated or, when given, as its inverse o -inverse-> s. None when no graph states it."""
-    names = names or (lambda term: str(term).rsplit("/", 1)[-1])
-    base = {"from": names(s), "relation": str(p).rsplit("#", 1)[-1], "to": names(o)}
-    for subject, prop, obj in [(s, p, o)] + ([(o, inverse, s)] if inverse else []):
-        for sol in run(store, "link-provenance", s=URIRef(subject), p=URIRef(prop), o=URIRef(obj)):
-            found = {**base, "provenance": sol["provenance"].value, "source": sol["source"].value,
-                     "version": sol["version"].value}
+class LinkIndex:
+    """Every annotated link of a store, loaded on first use; lookups by (s, p, o)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    @cached_property
+    def _annotated(self) -> dict:
+        found = {}
+        for sol in run(self.store, "link-provenance-all"):
+            key = (sol["s"].value, sol["p"].value, sol["o"].value)
+            found[key] = {"provenance": sol["provenance"].value, "source": sol["source"].value,
+                          "version": sol["version"].value}
             if sol["method"] and sol["method"].value:
-                found["method"] = sol["method"].value
-            return found
-    for subject, prop, obj in [(s, p, o)] + ([(o, inverse, s)] if inverse else []):
-        for sol in run(store, "graph-of", s=URIRef(subject), p=URIRef(prop), o=URIRef(obj)):
-            catalog, _, version = sol["g"].value[len(BASE + "graph/"):].partition("/")
-            return {**base, "provenance": "official", "source": catalog, "version": version}
-    return None
+                found[key]["method"] = sol["method"].value
+        return found
+
+    def get(self, s, p, o, inverse=None, names=None) -> dict | None:
+        """The link s -p-> o as {from, relation, to, provenance, source, version[, method]}, found as
+        stated or, when given, as its inverse o -inverse-> s. None when no graph states it."""
+        names = names or (lambda term: str(term).rsplit("/", 1)[-1])
+        base = {"from": names(s), "relation": str(p).rsplit("#", 1)[-1], "to": names(o)}
+        candidates = [(str(s), str(p), str(o))] + ([(str(o), str(inverse), str(s))] if inverse else [])
+        for key in candidates:
+            if key in self._annotated:
+                return {**base, **self._annotated[key]}
+        for subject, prop, obj in candidates:
+            for sol in run(self.store, "graph-of", s=URIRef(subject), p=URIRef(prop), o=URIRef(obj)):
+                catalog, _, version = sol["g"].value[len(BASE + "graph/"):].partition("/")
+                return {**base, "provenance": "official", "source": catalog, "version": version}
+        return None

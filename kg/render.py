@@ -35,9 +35,19 @@ def as_csv(rows: list[dict], columns: list[str]) -> str:
     return out.getvalue()
 
 
+def markdown(rows: list[dict], columns: list[str]) -> str:
+    def cell(value):
+        return _cell(value).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def render(rows: list[dict], fmt: str, columns: list[str]) -> str:
     if fmt == "json":
         return as_json(rows)
     if fmt == "csv":
         return as_csv(rows, columns)
+    if fmt == "md":
+        return markdown(rows, columns)
     return table(rows, columns)

@@ -7,7 +7,7 @@ from rdflib import Literal, URIRef
 
 from kg.analysis import Analysis
 from kg.namespaces import ID, STRIDE, TM, model_iri
-from kg.provenance import link, weakest
+from kg.provenance import weakest
 
 STRIDE_ORDER = "STRIDE"
 
@@ -39,7 +39,7 @@ class _Rows:
 
     def link(self, s, p, o, text, inverse=None) -> tuple[str, dict]:
         """A catalog link as an explanation step, with its provenance."""
-        found = link(self.analysis.store, s, p, o, inverse, names=lambda t: self.explainer.name(URIRef(t)))
+        found = self.analysis.links.get(s, p, o, inverse, names=lambda t: self.explainer.name(URIRef(t)))
         if found is None:
             raise LookupError(f"no graph states the link <{s}> <{p}> <{o}>")
         return f"{text} ({found['provenance']}: {found['source']} {found['version']})", found

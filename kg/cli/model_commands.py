@@ -14,13 +14,14 @@ from kg.errors import InputError, Problem
 from kg.export import export_model
 from kg.model.load import load_model
 from kg.render import render
+from kg.risk import add_risk
 from kg.sparql import run_query
 from kg.threats import threat_rows
 
-THREAT_COLUMNS = ["component", "threat", "stride", "source", "via"]
+THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "via"]
 
 
-def _analyse(model_path, engine):
+def analysed(model_path, engine):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         analysis = analyse(load_model(model_path), engine)
@@ -58,14 +59,19 @@ def validate(model):
 @click.option("--component", help="Only this component or flow (its id).")
 @output_format("table", "json", "csv")
 @reasoner
-def threats(model, component, fmt, reasoner):
-    """The threats each component and flow of MODEL inherits, and why."""
-    analysis = _analyse(model, reasoner)
-    rows = threat_rows(analysis, component)
+@click.option("--sort", type=click.Choice(["component", "risk"]), default="component", show_default=True,
+              help="risk: highest residual risk first.")
+def threats(model, component, fmt, reasoner, sort):
+    """The threats each component and flow of MODEL inherits, and why, with their residual risk."""
+    analysis = analysed(model, reasoner)
+    rows = add_risk(analysis, threat_rows(analysis, component))
     if component and not rows:
         raise InputError(Problem(model, "no such component or flow, or it inherits no threat", element=component))
-    if fmt == "table":  # one explanation per line keeps the table readable; json and csv have them all
-        rows = [{**r, "via": r["via"][0] + (f"  (+{len(r['via']) - 1} more)" if len(r["via"]) > 1 else "")}
+    if sort == "risk":
+        rows.sort(key=lambda r: (-r["risk"]["score"], r["component"], r["threat"]))
+    if fmt != "json":  # one explanation per line keeps the table readable; json has them all
+        rows = [{**r, "risk": f"{r['risk']['score']:g} {r['risk']['rating']}",
+                 "via": r["via"][0] + (f"  (+{len(r['via']) - 1} more)" if len(r["via"]) > 1 else "")}
                 for r in rows]
     _print(render(rows, fmt, THREAT_COLUMNS))
 
@@ -81,7 +87,7 @@ def query(model, query, query_file, fmt, reasoner):
     if bool(query) == bool(query_file):
         raise click.UsageError("give either QUERY or -f FILE.rq")
     sparql = query if query else _read_query(query_file)
-    analysis = _analyse(model, reasoner)
+    analysis = analysed(model, reasoner)
     _print(run_query(analysis.store, sparql, fmt, source=query_file or "QUERY"))
 
 
@@ -92,6 +98,6 @@ def query(model, query, query_file, fmt, reasoner):
 @reasoner
 def export(model, fmt, inferred, reasoner):
     """Print MODEL as RDF (Turtle, N-Triples or JSON-LD)."""
-    analysis = _analyse(model, reasoner) if inferred else None
+    analysis = analysed(model, reasoner) if inferred else None
     m = analysis.model if analysis else load_model(model)
     sys.stdout.write(export_model(m, fmt, analysis))

@@ -9,6 +9,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from kg.errors import Problem
+from kg.ids import form_of, iri_of, known_forms
 from kg.model.source import Mapping
 from kg.namespaces import TM, model_iri
 from kg.ontology import attributes, kinds, ontology
@@ -20,7 +21,8 @@ SECTIONS = {
     "zones": {"id", "label", "kind", "parent", "description"},
     "components": {"id", "label", "kinds", "zone", "attributes", "description"},
     "flows": {"id", "label", "source", "target", "protocol", "data", "bidirectional", "description"},
-    "controls": {"id", "label", "kind", "protects", "description"},
+    "controls": {"id", "label", "kind", "protects", "mitigates", "description"},
+    "requirements": {"id", "components"},
 }
 
 NOUNS = {TM.TrustZone: "zone", TM.Component: "component", TM.Control: "control"}
@@ -59,6 +61,8 @@ class YamlModel:
         for section in ("zones", "components", "flows", "controls"):
             for item in self._items(doc, section):
                 self._element(section, item, seen)
+        for item in self._items(doc, "requirements"):
+            self._requirement(item, seen)
         return self
 
     # ------------------------------------------------------------ sections
@@ -150,6 +154,31 @@ class YamlModel:
         self._kinds(iri, item, eid, "kind", TM.Control)
         for target in _as_list(item.get("protects")):
             self._ref(iri, TM.protects, target)
+        for threat in _as_list(item.get("mitigates")):
+            self._catalog_ref(iri, TM.mitigates, threat, ("threat", "weakness"), item, eid, "mitigates")
+
+    def _requirement(self, item, seen):
+        """An implemented requirement: system-wide, or for the listed components only."""
+        rid = item["id"]
+        self._unknown_keys("requirements", item, rid)
+        holders = []
+        for component in _as_list(item.get("components")):
+            if component in seen:
+                holders.append(self.iri(component))
+            else:
+                self.problem(f"components: '{component}' is not an element of this model",
+                             line=item.key_lines.get("components"), element=rid)
+        for holder in holders or [model_iri(self.system)]:
+            self._catalog_ref(holder, TM.implements, rid, ("requirement",), item, rid, "id")
+
+    def _catalog_ref(self, iri, prop, official_id, kinds_allowed, item, eid, key):
+        form = form_of(official_id) if isinstance(official_id, str) else None
+        if form is None or form.kind not in kinds_allowed:
+            examples = ", ".join(known_forms(k) for k in kinds_allowed)
+            self.problem(f"{key}: '{official_id}' is not a catalog id of a {' or '.join(kinds_allowed)} "
+                         f"(such as {examples})", line=item.key_lines.get(key, item.line), element=eid)
+            return
+        self.graph.add((iri, prop, iri_of(official_id)))
 
     # ------------------------------------------------------------ helpers
     def iri(self, eid):

@@ -10,9 +10,9 @@ from kg.paths import queries_dir
 
 
 @lru_cache(maxsize=None)
-def text(name: str) -> str:
-    """The query `name`.rq with the project's PREFIX lines in front."""
-    return sparql_prefixes() + (queries_dir() / f"{name}.rq").read_text(encoding="utf-8")
+def text(name: str, suffix: str = ".rq") -> str:
+    """The query `name`.rq (or update `name`.ru) with the project's PREFIX lines in front."""
+    return sparql_prefixes() + (queries_dir() / f"{name}{suffix}").read_text(encoding="utf-8")
 
 
 def select(graph, name: str, **bindings):

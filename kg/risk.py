@@ -1,0 +1,78 @@
+"""Residual risk per (element, threat): likelihood x impact from the catalog's ratings (defaults,
+exposure and reductions in catalogs/risk.yaml), lowered by implemented requirements and existing
+controls that address the threat. Each adjustment is a reason in the row's explanation."""
+
+from functools import lru_cache
+
+import yaml
+
+from kg.analysis import Analysis
+from kg.coverage import IN_PLACE, coverage
+from kg.namespaces import TM
+from kg.ontology import kinds
+from kg.paths import catalogs_data_dir
+
+
+@lru_cache(maxsize=1)
+def settings() -> dict:
+    return yaml.safe_load((catalogs_data_dir() / "risk.yaml").read_text(encoding="utf-8"))
+
+
+def _class_iri(name: str) -> str:
+    return str(TM[name[3:]]) if name.startswith("tm:") else kinds()[name]
+
+
+def _base(row, ratings, conf):
+    """Likelihood and impact before exposure and reductions, with the reason."""
+    default = conf["defaults"][row["source"]] if row["source"] in conf["defaults"] else conf["defaults"]["STRIDE"]
+    rating = ratings.get(row["iri"], {})
+    scale = conf["scale"]
+    likelihood, impact = default["likelihood"], default["impact"]
+    said = []
+    if rating.get("likelihood") in scale:
+        likelihood = scale[rating["likelihood"]]
+        said.append(f"likelihood {rating['likelihood']}")
+    elif rating.get("maturity") in conf["atlas_maturity_likelihood"]:
+        likelihood = conf["atlas_maturity_likelihood"][rating["maturity"]]
+        said.append(f"maturity {rating['maturity']}")
+    if rating.get("severity") in scale:
+        impact = scale[rating["severity"]]
+        said.append(f"severity {rating['severity']}")
+    origin = f"{row['threat']} " + (", ".join(said) if said else f"has no catalog rating: {row['source']} defaults")
+    return likelihood, impact, f"{origin} → likelihood {likelihood}, impact {impact}"
+
+
+def _rating(score: float, conf) -> str:
+    return next(r["rating"] for r in conf["ratings"] if score >= r["min"])
+
+
+def add_risk(analysis: Analysis, rows: list[dict]) -> list[dict]:
+    """Add `risk` {score, rating, likelihood, impact, reasons} to each threat row."""
+    conf = settings()
+    ratings = {}
+    for sol in analysis.named("threat-ratings"):
+        ratings[sol["threat"].value] = {k: sol[k].value for k in ("likelihood", "severity", "maturity") if sol[k]}
+    classes = {}
+    for sol in analysis.named("element-classes", system=analysis.model.system_iri):
+        classes.setdefault(sol["elementId"].value, set()).add(sol["class"].value)
+    in_place = {c["component"]: c["addressed_by"] for c in coverage(analysis, IN_PLACE, rows)["components"]}
+    for row in rows:
+        likelihood, impact, origin = _base(row, ratings, conf)
+        reasons = [origin]
+        for rule in conf["exposure"]:
+            if _class_iri(rule["class"]) in classes.get(row["component"], ()):
+                likelihood += rule["likelihood"]
+                reasons.append(f"{row['component']}: {rule['why']} → likelihood {rule['likelihood']:+g}")
+        likelihood = min(5.0, max(1.0, likelihood))
+        by = in_place.get(row["component"], {}).get(row["threat"], [])
+        for kind, key in (("implemented", "implemented"), ("control", "control")):
+            used = [b for b in by if b["kind"] == key]
+            if used:
+                factor = conf["reductions"][kind]["factor"]
+                likelihood *= factor
+                names = ", ".join(f"{b['id']} ({b['via']})" for b in used)
+                reasons.append(f"{conf['reductions'][kind]['why']}: {names} → likelihood ×{factor:g}")
+        score = round(likelihood * impact, 1)
+        row["risk"] = {"score": score, "rating": _rating(score, conf), "likelihood": round(likelihood, 2),
+                       "impact": impact, "reasons": reasons}
+    return rows
