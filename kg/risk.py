@@ -53,7 +53,7 @@ def add_risk(analysis: Analysis, rows: list[dict]) -> list[dict]:
     for sol in analysis.named("threat-ratings"):
         ratings[sol["threat"].value] = {k: sol[k].value for k in ("likelihood", "severity", "maturity") if sol[k]}
     classes = {}
-    for sol in analysis.named("element-classes", system=analysis.model.system_iri):
+    for sol in analysis.named("system-element-classes", system=analysis.model.system_iri):
         classes.setdefault(sol["elementId"].value, set()).add(sol["class"].value)
     in_place = {c["component"]: c["addressed_by"] for c in coverage(analysis, IN_PLACE, rows)["components"]}
     for row in rows:

@@ -22,7 +22,7 @@ MAX_ID = 200   # longest entry id looked up
 def index():
     """Where everything is."""
     return jsonify(openapi=url_for("api.openapi"), systems=url_for("api.systems"), catalogs=url_for("api.catalogs"),
-                   sparql="/sparql")
+                   sparql=url_for("sparql.endpoint"))
 
 
 @bp.get("/openapi.json")

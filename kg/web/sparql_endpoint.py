@@ -57,10 +57,14 @@ READ_ONLY = ("This endpoint is read-only: SPARQL Update requests (INSERT, DELETE
 NO_SERVICE = ("SERVICE is disabled: this endpoint only queries its own graphs (a federated query "
               "would make the server fetch arbitrary URLs).")
 # A lexer's view of SPARQL: strings, IRIs and comments are skipped whole, so keywords are found only
-# where they are keywords (prefixed names and variables are tokens of their own).
-_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                     r'|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*|[?$]\w+'
-                     r'|[A-Za-z_][\w.-]*:[\w.:%-]*|[A-Za-z_]\w*', re.S)
+# where they are keywords. Prefixed names are tokens of their own, escapes included (ex:a\\' and
+# :a\\# hide no string or comment start), and so are variables. Tokens never backtrack (*+) and a
+# prefix is at most 60 characters long, so lexing stays linear whatever the input; a string runs to
+# its closing quote or, unterminated, to the end of its line (of the text, for long strings).
+_TOKENS = re.compile(r'"""(?:[^"\\]|\\.?|"(?!""))*+(?:"""|\Z)|\'\'\'(?:[^\'\\]|\\.?|\'(?!\'\'))*+(?:\'\'\'|\Z)'
+                     r'|"(?:[^"\\\n]|\\.?)*+["\n]?|\'(?:[^\'\\\n]|\\.?)*+[\'\n]?'
+                     r'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*|[?$]\w+'
+                     r'|(?:[^\W\d][\w.-]{0,60}+)?:(?:[\w.:%-]|\\[_~.!$&\'()*+,;=/?#@%-])*+|[^\W\d]\w*', re.DOTALL)
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 

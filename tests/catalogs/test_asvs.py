@@ -6,11 +6,12 @@ import shutil
 
 import pytest
 from rdflib import Literal
-from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from kg.catalogs import asvs
 from kg.errors import InputError
 from kg.namespaces import TM, catalog_iri
+from tests.catalogs import annotations
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,7 @@ def _req(rid):
 
 def _annotation(g, s, p, o):
     """(provenance, source, method) of the owl:Axiom annotating the link s p o."""
-    ax = next(a for a in g.subjects(OWL.annotatedSource, s)
-              if (a, OWL.annotatedProperty, p) in g and (a, OWL.annotatedTarget, o) in g)
+    ax = annotations(g, s, p, o)[0]
     return g.value(ax, TM.provenance), str(g.value(ax, DCTERMS.source)), str(g.value(ax, TM.method))
 
 

@@ -3,11 +3,12 @@
 import pytest
 import yaml
 from rdflib import RDF, RDFS, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, SKOS
+from rdflib.namespace import DCTERMS, SKOS
 
 from kg.catalogs import atlas
 from kg.errors import InputError
 from kg.namespaces import D3F, TM, catalog_iri
+from tests.catalogs import annotations
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +23,7 @@ def aml(official_id):
 
 def annotation(g, s, p, o):
     """The owl:Axiom that records a link's provenance."""
-    (ax,) = [ax for ax in g.subjects(OWL.annotatedSource, s)
-             if (ax, OWL.annotatedProperty, p) in g and (ax, OWL.annotatedTarget, o) in g]
+    (ax,) = annotations(g, s, p, o)
     return ax
 
 

@@ -6,11 +6,12 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from kg.ontology import ontology as full_ontology
 from kg.catalogs import capec, cwe
 from kg.catalogs.stride_derivation import ANCESTOR, OWN, WEAKNESS, derive_stride, scope_table, stride_report
 from kg.errors import InputError
 from kg.namespaces import BASE, D3F, SEPSES, STRIDE, TM, catalog_iri
+from kg.ontology import ontology as full_ontology
+from tests.catalogs import annotations
 
 CAPEC_66 = catalog_iri("capec", "CAPEC-66")
 
@@ -38,8 +39,7 @@ def provenance(cg, s, p, o):
     """(provenance, method) of each owl:Axiom annotating the triple."""
     g = cg.graph
     return {(g.value(ax, TM.provenance), str(g.value(ax, TM.method) or ""))
-            for ax in g.subjects(OWL.annotatedSource, s)
-            if (ax, OWL.annotatedProperty, p) in g and (ax, OWL.annotatedTarget, o) in g}
+            for ax in annotations(g, s, p, o)}
 
 
 # --- fidelity ------------------------------------------------------------------------------

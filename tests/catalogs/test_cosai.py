@@ -4,11 +4,12 @@ import shutil
 
 import pytest
 from rdflib import RDF, RDFS, Literal
-from rdflib.namespace import DCTERMS, OWL
+from rdflib.namespace import DCTERMS
 
 from kg.catalogs import cosai
 from kg.errors import InputError
 from kg.namespaces import STRIDE, TM, catalog_iri
+from tests.catalogs import annotations
 
 FILES = ("components", "risks", "controls", "frameworks", "personas")
 
@@ -25,8 +26,7 @@ def c(official_id):
 
 def annotation(g, s, p, o):
     """The owl:Axiom that records a link's provenance."""
-    (ax,) = [ax for ax in g.subjects(OWL.annotatedSource, s)
-             if (ax, OWL.annotatedProperty, p) in g and (ax, OWL.annotatedTarget, o) in g]
+    (ax,) = annotations(g, s, p, o)
     return ax
 
 

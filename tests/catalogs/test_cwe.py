@@ -2,12 +2,13 @@
 
 import pytest
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from kg.ontology import ontology as full_ontology
 from kg.catalogs import cwe
 from kg.errors import InputError
 from kg.namespaces import BASE, D3F, SEPSES, TM, catalog_iri, sparql_prefixes
+from kg.ontology import ontology as full_ontology
+from tests.catalogs import annotations
 
 CWE_89 = catalog_iri("cwe", "CWE-89")
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -27,8 +28,7 @@ def typed(cg, cls):
 def provenance(cg, s, p, o):
     g = cg.graph
     return {(g.value(ax, TM.provenance), str(g.value(ax, DCTERMS.source)), str(g.value(ax, TM.sourceVersion)))
-            for ax in g.subjects(OWL.annotatedSource, s)
-            if (ax, OWL.annotatedProperty, p) in g and (ax, OWL.annotatedTarget, o) in g}
+            for ax in annotations(g, s, p, o)}
 
 
 # --- fidelity ------------------------------------------------------------------------------

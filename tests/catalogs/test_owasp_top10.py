@@ -4,11 +4,12 @@ import shutil
 
 import pytest
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from kg.catalogs import owasp_top10
 from kg.errors import InputError
 from kg.namespaces import TM, catalog_iri
+from tests.catalogs import annotations
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +22,7 @@ def _members(g, rdf_type):
 
 
 def _provenance(g, s, p, o):
-    ax = next(a for a in g.subjects(OWL.annotatedSource, s)
-              if (a, OWL.annotatedProperty, p) in g and (a, OWL.annotatedTarget, o) in g)
+    ax = annotations(g, s, p, o)[0]
     return g.value(ax, TM.provenance), str(g.value(ax, DCTERMS.source))
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import threading
+import time
 import xml.dom.minidom
 
 import pytest
@@ -148,9 +149,23 @@ def test_updates_are_refused(client, request_kwargs):
     assert response.status_code == 400 and text(response).strip() == READ_ONLY
 
 
-def test_service_is_refused(client):
-    response = query(client, SERVICE, method="POST")
+@pytest.mark.parametrize("sparql", [
+    SERVICE,
+    "select * { service silent ?endpoint { ?s ?p ?o } }",
+    # an escaped quote or hash in a prefixed name starts no string or comment that could hide SERVICE
+    "PREFIX ex: <http://example.org/> SELECT * { ?s ex:a\\' ?o . SERVICE <http://example.org/q> { ?s ?p ?o } }",
+    "PREFIX : <http://example.org/> SELECT * { ?s :a\\# ?o . SERVICE <http://example.org/q> { ?s ?p ?o } }",
+])
+def test_service_is_refused(client, sparql):
+    response = query(client, sparql, method="POST")
     assert response.status_code == 400 and "SERVICE is disabled" in text(response)
+
+
+def test_lexing_stays_linear_on_hostile_input(client):
+    for sparql in ['"a\\' * 100_000, "ab." * 100_000, '"""' + "a\\" * 100_000, "a:" * 100_000]:
+        started = time.monotonic()
+        assert query(client, sparql, method="POST").status_code == 400
+        assert time.monotonic() - started < 5, sparql[:10]
 
 
 def test_service_in_strings_iris_and_comments_is_no_keyword(client):

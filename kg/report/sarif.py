@@ -1,0 +1,89 @@
+"""The report's open gaps as a SARIF 2.1.0 log, for code-scanning tools (GitHub included).
+
+One run; tool.driver "ThreatKG" with one rule per threat kind the model inherits (id = official
+id, name, short and full description, helpUri = official page, tags = STRIDE categories, and a
+security-severity from the highest residual risk of its results); one result per open gap of the
+profile, level from the residual risk rating, located at the element's line in the model file
+(relative to the current folder, uriBaseId SRCROOT). Turtle models have no line numbers: their
+results point at line 1 and say so. partialFingerprints keep a gap's identity across runs."""
+
+import hashlib
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from kg.report import STRIDE_NAMES
+
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+MAX_SCORE = 25.0          # likelihood 5 x impact 5
+FINGERPRINT = "threatkgGap/v1"
+
+
+def artifact_uri(model_file: str, cwd: Path | None = None) -> str:
+    """The model file as a URI reference relative to the current folder (forward slashes)."""
+    relative = os.path.relpath(Path(model_file).resolve(), (cwd or Path.cwd()).resolve())
+    return quote(Path(relative).as_posix(), safe="/._-~")
+
+
+def _rule(kind: dict, scores: list[float]) -> dict:
+    rule = {"id": kind["id"], "name": kind["label"], "shortDescription": {"text": kind["label"]},
+            "fullDescription": {"text": kind["description"] or kind["label"]},
+            "properties": {"tags": ["security", "threat-model", kind["source"]]
+                           + [STRIDE_NAMES[letter] for letter in kind["stride"]]}}
+    if kind["url"]:
+        rule["helpUri"] = kind["url"]
+        rule["help"] = {"text": f"{kind['id']} {kind['label']}: {kind['url']}"}
+    if scores:
+        rule["properties"]["security-severity"] = f"{max(scores) / MAX_SCORE * 10:.1f}"
+    return rule
+
+
+def _message(gap: dict, data: dict) -> str:
+    risk = gap["risk"]
+    text = (f"{gap['element']} ({gap['element_label']}) inherits {gap['threat']} {gap['label']}, not addressed "
+            f"under the profile {data['profile']['id']}: residual risk {risk['score']:g} ({risk['rating']}). "
+            f"Why: {' → '.join(gap['explanation'])}.")
+    if gap["explanations"] > 1:
+        text += f" ({gap['explanations'] - 1} more explanations in the HTML or JSON report.)"
+    text += " Risk: " + "; ".join(risk["reasons"]) + "."
+    if not gap["line"]:
+        text += " (This model format has no line numbers: the location is line 1 of the file.)"
+    return text
+
+
+def _result(gap: dict, data: dict, index: dict, uri: str) -> dict:
+    identity = f"{data['system']['id']}/{gap['element']}/{gap['threat']}"
+    return {
+        "ruleId": gap["threat"], "ruleIndex": index[gap["threat"]], "level": LEVELS[gap["risk"]["rating"]],
+        "message": {"text": _message(gap, data)},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "SRCROOT"},
+                                 "region": {"startLine": gap["line"] or 1}},
+            "logicalLocations": [{"name": gap["element"], "fullyQualifiedName": identity.rsplit("/", 1)[0],
+                                  "kind": "object"}]}],
+        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode("utf-8")).hexdigest()},
+        "properties": {"element": gap["element"], "residualRisk": gap["risk"]["score"],
+                       "rating": gap["risk"]["rating"], "stride": gap["stride"], "provenance": gap["provenance"],
+                       "rank": gap["rank"]},
+    }
+
+
+def log(data: dict, cwd: Path | None = None) -> dict:
+    """The SARIF log (a dict) of the report data."""
+    scores = {}
+    for gap in data["open_gaps"]:
+        scores.setdefault(gap["threat"], []).append(gap["risk"]["score"])
+    kinds = list(data["threats"].values())
+    index = {kind["id"]: i for i, kind in enumerate(kinds)}
+    uri = artifact_uri(data["report"]["model"], cwd)
+    driver = {"name": data["report"]["generator"], "version": data["report"]["version"],
+              "semanticVersion": data["report"]["version"], "rules": [_rule(k, scores.get(k["id"], [])) for k in kinds]}
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [{
+        "tool": {"driver": driver},
+        "automationDetails": {"id": f"threatkg/{data['system']['id']}/{data['profile']['id']}/"},
+        "artifacts": [{"location": {"uri": uri, "uriBaseId": "SRCROOT"}, "roles": ["analysisTarget"]}],
+        "results": [_result(gap, data, index, uri) for gap in data["open_gaps"]],
+        "properties": {"system": data["system"]["id"], "profile": data["profile"]["id"],
+                       "catalogRelease": data["report"]["catalog_release"]},
+    }]}
