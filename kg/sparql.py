@@ -15,6 +15,8 @@ def run_query(store: Store, sparql: str, fmt: str, source: str = "QUERY") -> str
                               use_default_graph_as_union=True)
     except SyntaxError as err:
         raise InputError(Problem(source, f"SPARQL syntax error: {err}")) from None
+    except OSError as err:  # e.g. a SERVICE endpoint that cannot be reached
+        raise InputError(Problem(source, f"query failed: {err}")) from None
     if isinstance(results, QueryBoolean):
         return "true" if bool(results) else "false"
     if not isinstance(results, QuerySolutions):  # CONSTRUCT / DESCRIBE

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from kg.paths import server_dir
 from kg.web.registry import Registry
 
-PAGES = ["kg.web.pages", "kg.web.catalog_pages", "kg.web.console", "kg.web.upload"]
+PAGES = ["kg.web.pages", "kg.web.coverage_pages", "kg.web.catalog_pages", "kg.web.console", "kg.web.upload"]
 # Built separately: the JSON API, the SPARQL 1.1 Protocol endpoint and entity IRIs with content
 # negotiation. Each is registered when its module is present.
 SERVICES = ["kg.web.api", "kg.web.sparql_endpoint", "kg.web.entities"]

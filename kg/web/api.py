@@ -46,13 +46,15 @@ def threats(system):
     """The threat rows of every element (kg.threats.threat_rows), or of one with ?component=ID."""
     v = _view(system)
     component = request.args.get("component")
-    if component is None:
-        rows = v.rows
-    elif component in v.elements:
-        rows = v.rows_of(component)
-    else:
+    if component is not None and component not in v.elements:
         abort(404, f"The system {system} has no component or flow {component}.")
-    return jsonify(system=system, component=component, count=len(rows), threats=rows)
+    cache = current_app.extensions.setdefault("api_threats", {})   # (system, component) → (view, JSON)
+    cached = cache.get((system, component))
+    if cached is None or cached[0] is not v:   # encoded once per analysis: a system's rows run to megabytes
+        rows = v.rows if component is None else v.rows_of(component)
+        cached = cache[(system, component)] = (v, current_app.json.dumps(
+            {"system": system, "component": component, "count": len(rows), "threats": rows}, separators=(",", ":")))
+    return current_app.response_class(cached[1], mimetype="application/json")
 
 
 @bp.get("/catalogs")

@@ -1,21 +1,30 @@
 """Catalog pages: one page per catalog entry (threat, weakness, requirement, control, category…)
-driven by what the graph states about it, and search across every catalog and served model."""
+driven by what the graph states about it, with the requirement ↔ threat chains of kg.mapping (what a
+requirement addresses and covers in the served systems, which requirements cover a threat), and
+search across every catalog and served model."""
 
-from flask import Blueprint, abort, render_template, request, url_for
+from collections import defaultdict
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from pyoxigraph import Literal, NamedNode
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from kg.ids import form_of
+from kg.mapping import mappings
 from kg.namespaces import ID, MODEL
+from kg.provenance import LinkIndex
 from kg.queries import run
+from kg.report import DEFAULT_PROFILE, natural
 from kg.web import registry
-from kg.web.systemview import view
+from kg.web.systemview import by_risk, view
 
 bp = Blueprint("catalog", __name__)
 
 CATALOGS = {"capec": "CAPEC", "cwe": "CWE", "atlas": "ATLAS", "attack": "ATT&CK", "asvs": "ASVS",
             "owasp": "OWASP", "cosai": "CoSAI", "stride": "STRIDE", "security-property": "Security property"}
 GROUP_LIMIT = 200        # entries listed per linking property
+MAP_LIMIT = 200          # requirement ↔ threat chains listed on an entry's page
 SEARCH_LIMIT = 100       # search.rq asks for one more, to tell that there are more
 EXTERNAL = {str(RDFS.seeAlso): "pages", str(SKOS.exactMatch): "matches"}
 SKIPPED = {str(RDFS.label), str(DCTERMS.description), str(DCTERMS.identifier)}
@@ -53,7 +62,12 @@ def entry(ident):
     if len(candidates) > 1:
         return render_template("entries.html", ident=ident, candidates=candidates)
     iri = candidates[0]
-    return render_template("entry.html", entry=describe(store, iri), inherited=_inherited(iri))
+    entry = describe(store, iri)
+    form = form_of(entry["id"])
+    kind = form.kind if form else None
+    return render_template("entry.html", entry=entry, inherited=_inherited(iri), profile=DEFAULT_PROFILE, kind=kind,
+                           addresses=_addresses(store, iri) if kind in ("requirement", None) else None,
+                           covered_by=_covered_by(store, iri) if kind in ("threat", None) else None)
 
 
 @bp.get("/search")
@@ -145,13 +159,66 @@ def _parts(store, iri: str) -> list[dict]:
 
 
 def _inherited(iri: str) -> list[dict]:
-    """The elements of the served systems that inherit the entry as a threat."""
+    """The elements of the served systems that inherit the entry as a threat, with its residual risk
+    there and whether the default profile leaves it open."""
     out = []
     for system in registry().systems():
         v = view(system)
+        status = v.status()
         out += [{"system": system, "element": v.elements.get(r["component"], {"label": r["component"]}),
-                 "row": r} for r in v.rows if r["iri"] == iri]
+                 "row": r, "status": status.get((r["component"], r["threat"]))}
+                for r in sorted(v.rated, key=by_risk) if r["iri"] == iri]
     return out
+
+
+def _mapped(store, iri: str, end: str) -> list[dict]:
+    """kg.mapping rows with the entry at one end (requirement / threat), between catalog entries only
+    (the served models' controls also state tm:mitigates)."""
+    rows = mappings(store, links=_links(store), **{end: URIRef(iri)})
+    return [m for m in rows if m["requirementIri"].startswith(str(ID)) and m["threatIri"].startswith(str(ID))]
+
+
+def _links(store) -> LinkIndex:
+    """The link provenance of the served dataset, indexed once per dataset."""
+    cached = current_app.extensions.get("dataset_links")
+    if cached is None or cached[0] is not store:
+        cached = current_app.extensions["dataset_links"] = (store, LinkIndex(store))
+    return cached[1]
+
+
+def _addresses(store, iri: str) -> dict:
+    """A requirement's chains to the threats it addresses, and per served system whether it is
+    implemented and which elements' inherited threats it addresses."""
+    rows = _mapped(store, iri, "requirement")
+    threats = {m["threatIri"] for m in rows}
+    systems = []
+    for system in registry().systems():
+        v = view(system)
+        covered = defaultdict(list)
+        for r in sorted(v.rated, key=by_risk):
+            if r["iri"] in threats:
+                covered[r["component"]].append(r)
+        systems.append({"view": v, "implemented": v.implemented().get(iri, []),
+                        "elements": [{"id": e, "label": v.elements.get(e, {"label": e})["label"], "rows": covered[e]}
+                                     for e in sorted(covered, key=natural)]})
+    return {"rows": rows[:MAP_LIMIT], "count": len(rows), "threats": len(threats), "systems": systems}
+
+
+def _covered_by(store, iri: str) -> dict:
+    """The requirements covering a threat, each chain with its provenance, the requirement's label and
+    the served elements that implement it."""
+    rows = _mapped(store, iri, "threat")
+    implemented = [(system, view(system).implemented()) for system in registry().systems()]
+    out = [{**m, "requirementLabel": _entry_label(store, m["requirementIri"]),
+            "implemented": [(system, found[m["requirementIri"]]) for system, found in implemented
+                            if m["requirementIri"] in found]}
+           for m in rows[:MAP_LIMIT]]
+    return {"rows": out, "count": len(rows), "requirements": len({m["requirementIri"] for m in rows})}
+
+
+def _entry_label(store, iri: str) -> str:
+    quad = next(store.quads_for_pattern(NamedNode(iri), NamedNode(str(RDFS.label)), None), None)
+    return quad.object.value if quad else ""
 
 
 def _linked(iri: str, ident, label) -> dict:

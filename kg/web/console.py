@@ -16,17 +16,14 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutio
 from kg.namespaces import PREFIXES
 from kg.paths import queries_dir
 from kg.web import registry
+from kg.web.sparql_endpoint import Refused, check_read_only
 
 bp = Blueprint("console", __name__)
 
 DEFAULT_EXAMPLE = "threats"
 FORMATS = {"csv": ("text/csv", "csv"), "json": ("application/sparql-results+json", "srj"),
            "ttl": ("text/turtle", "ttl")}
-# A lexer's view of SPARQL: strings, IRIs and comments are skipped whole, so SERVICE is found only
-# where it is a keyword (prefixed names and variables are tokens of their own).
-_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                     r'|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*|[?$]\w+'
-                     r'|[A-Za-z_][\w.-]*:[\w.:%-]*|[A-Za-z_]\w*', re.S)
+_PARAMETER = re.compile(r"\$\w")   # a $name variable marks a query that needs parameters: not an example
 
 
 class ConsoleError(Exception):
@@ -49,7 +46,7 @@ def examples() -> dict[str, dict]:
     out = {}
     for path in sorted(queries_dir().glob("*.rq")):
         text = path.read_text(encoding="utf-8")
-        if not any(token.startswith("$") for token in _tokens(text)):
+        if not any(_PARAMETER.search(line) for line in text.splitlines() if not line.lstrip().startswith("#")):
             comment = [line.lstrip("# ").rstrip() for line in takewhile(lambda l: l.startswith("#"), text.splitlines())]
             out[path.stem] = {"text": text, "about": " ".join(comment)}
     return out
@@ -107,8 +104,10 @@ def execute(store, sparql: str, row_limit: int, time_limit: float) -> Result:
     abandoned after time_limit seconds (the evaluation itself cannot be interrupted)."""
     if not sparql.strip():
         raise ConsoleError("Write a query first.")
-    if any(token.upper() == "SERVICE" for token in _tokens(sparql)):
-        raise ConsoleError("SERVICE is not allowed here: the console only queries this server's graphs.")
+    try:
+        check_read_only(sparql)
+    except Refused as refused:
+        raise ConsoleError(f"{refused} The console only queries this server's graphs.") from None
     box = {}
 
     def work():
@@ -195,7 +194,3 @@ def _json_term(term) -> dict:
     elif isinstance(term, Literal) and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
         out["datatype"] = term.datatype.value
     return out
-
-
-def _tokens(sparql: str) -> list[str]:
-    return [t for t in _TOKENS.findall(sparql) if t[:1] not in "<\"'#"]

@@ -1,14 +1,16 @@
-"""System pages: the list of served systems, a system's overview (diagram, counts, top threats) and
-an element's page (facts and inherited threats with their explanations)."""
+"""System pages: the list of served systems, a system's overview (diagram, counts, top open risks) and
+an element's page (facts, coverage, and inherited threats with their residual risk and explanations)."""
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from kg.diagram import render_svg
+from kg.report import DEFAULT_PROFILE
 from kg.web import registry
 from kg.web.systemview import STRIDE, by_stride, view
 
 bp = Blueprint("pages", __name__)
+TOP_RISKS = 10           # open risks on the overview
 
 
 @bp.get("/")
@@ -21,25 +23,31 @@ def index():
 
 @bp.get("/system/<system>")
 def overview(system):
-    v = _view_or_404(system)
-    return _once(v, ("overview",), lambda: render_template(
+    v = view_or_404(system)
+    return once(v, ("overview",), lambda: render_template(
         "overview.html", view=v, diagram=_diagram(v), stride=STRIDE, stride_counts=v.stride_counts(),
-        zone_counts=v.zone_counts(), top_threats=v.top_threats(),
-        top_open_risks=None))   # coverage fills this: the open risks ranked by residual risk
+        zone_counts=v.zone_counts(), profile=DEFAULT_PROFILE, totals=v.coverage()["totals"],
+        top_open_risks=v.open_risks()[:TOP_RISKS]))
 
 
 @bp.get("/system/<system>/component/<element>")
 def component(system, element):
-    v = _view_or_404(system)
+    v = view_or_404(system)
     if element not in v.elements:
         abort(404, f"The system {system} has no element {element}.")
-    rows = v.rows_of(element)
-    return _once(v, ("component", element), lambda: render_template(
+    return once(v, ("component", element), lambda: _component_page(v, element))
+
+
+def _component_page(v, element: str) -> str:
+    rows = v.rated_of(element)
+    covered = next((c for c in v.coverage()["components"] if c["component"] == element), None)
+    return render_template(
         "component.html", view=v, element=v.elements[element], facts=v.facts(element), groups=by_stride(rows),
-        count=len(rows), diagram=_diagram(v, element)))
+        count=len(rows), diagram=_diagram(v, element), profile=DEFAULT_PROFILE, status=v.status(),
+        covered=covered, top=max(rows, key=lambda r: r["risk"]["score"], default=None))
 
 
-def _once(v, key: tuple, render) -> str:
+def once(v, key: tuple, render) -> str:
     """A system's pages depend on its analysis only (no form, no session): each is rendered once per
     analysis (and mount point), then served from the view."""
     key = (*key, request.script_root)
@@ -48,7 +56,7 @@ def _once(v, key: tuple, render) -> str:
     return v.rendered[key]
 
 
-def _view_or_404(system):
+def view_or_404(system):
     v = view(system)
     if v is None:
         abort(404, f"No system {system} is served here.")

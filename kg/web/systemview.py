@@ -1,6 +1,7 @@
 """What the pages show about one served system, computed once per analysis: the threat rows of every
-element, the elements (zones, components, flows, controls), counts by STRIDE category and zone, and
-the facts of one element (kinds, zone chain, attributes, flows, controls, catalog links)."""
+element (plain, as the CLI and API give them, and rated with their residual risk), the elements
+(zones, components, flows, controls), counts by STRIDE category and zone, coverage by each built-in
+profile, and the facts of one element (kinds, zone chain, attributes, flows, controls, catalog links)."""
 
 import threading
 from collections import Counter, defaultdict
@@ -12,7 +13,11 @@ from rdflib import URIRef
 from rdflib.namespace import RDF, RDFS
 
 from kg.analysis import Analysis
+from kg.coverage import coverage as profile_coverage
 from kg.namespaces import model_iri
+from kg.profiles import load
+from kg.report import DEFAULT_PROFILE, natural
+from kg.risk import add_risk
 from kg.threats import threat_rows
 from kg.web import registry
 
@@ -20,18 +25,25 @@ STRIDE = [("S", "Spoofing"), ("T", "Tampering"), ("R", "Repudiation"), ("I", "In
           ("D", "Denial of service"), ("E", "Elevation of privilege")]
 STRIDE_IDS = {"S": "Spoofing", "T": "Tampering", "R": "Repudiation", "I": "InformationDisclosure",
               "D": "DenialOfService", "E": "ElevationOfPrivilege"}
-SOURCES = ["CAPEC", "ATLAS", "COSAI", "STRIDE"]   # tie-break of the top threats: specific before generic
 _lock = threading.Lock()
+
+
+def by_risk(row: dict) -> tuple:
+    """Sort key of rated rows: highest residual risk first, then element and threat id."""
+    return -row["risk"]["score"], natural(row["component"]), natural(row["threat"])
 
 
 @dataclass
 class SystemView:
     system: str
     analysis: Analysis
-    rows: list[dict]
+    rows: list[dict]                               # kg.threats.threat_rows, as the CLI and the API give them
     elements: dict[str, dict]                      # element id → {id, label, role, zone, source, target}
+    rated: list[dict] = field(default_factory=list)   # copies of the rows with their `risk` (kg.risk)
     rendered: dict = field(default_factory=dict)   # (page, mount point) → HTML (kg.web.pages)
     _pages: dict = field(default_factory=dict)
+    _coverage: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def name(self) -> str:
@@ -43,6 +55,37 @@ class SystemView:
 
     def rows_of(self, element: str) -> list[dict]:
         return [r for r in self.rows if r["component"] == element]
+
+    def rated_of(self, element: str) -> list[dict]:
+        return [r for r in self.rated if r["component"] == element]
+
+    def coverage(self, profile: str = DEFAULT_PROFILE) -> dict:
+        """kg.coverage of the system by a built-in profile (the caller checks the name), computed once."""
+        with self._lock:
+            if profile not in self._coverage:
+                self._coverage[profile] = profile_coverage(self.analysis, load(profile), self.rated)
+            return self._coverage[profile]
+
+    def status(self, profile: str = DEFAULT_PROFILE) -> dict:
+        """(element, threat id) → {open: bool, by: [what addresses it]} for the pairs the profile covers."""
+        out = {}
+        for c in self.coverage(profile)["components"]:
+            out.update({(c["component"], t): {"open": True, "by": []} for t in c["open"]})
+            out.update({(c["component"], t): {"open": False, "by": by} for t, by in c["addressed_by"].items()})
+        return out
+
+    def open_risks(self, profile: str = DEFAULT_PROFILE) -> list[dict]:
+        """The rated rows the profile leaves open, highest residual risk first."""
+        status = self.status(profile)
+        return sorted((r for r in self.rated if status.get((r["component"], r["threat"]), {}).get("open")),
+                      key=by_risk)
+
+    def implemented(self) -> dict[str, list[str]]:
+        """Requirement IRI → the elements that implement it (their own or the system's)."""
+        prefix, out = str(model_iri(self.system)) + "/", defaultdict(set)
+        for s in self.analysis.named("implemented", system=self.analysis.model.system_iri):
+            out[s["requirement"].value].add(s["element"].value[len(prefix):])
+        return {req: sorted(elements, key=natural) for req, elements in out.items()}
 
     def pages(self, iri: str) -> list[str]:
         """The official pages of a catalog entry (rdfs:seeAlso)."""
@@ -87,23 +130,6 @@ class SystemView:
         return {"zone": zone, "depth": depth, "members": members, "pairs": len(rows),
                 "letters": [letters.get(letter, 0) for letter, _ in STRIDE]}
 
-    def top_threats(self, limit: int = 10) -> list[dict]:
-        """Until residual risk exists, the threats with the most STRIDE categories, then the most
-        exposed elements, catalog threats before STRIDE categories."""
-        by_threat = {}
-        for row in self.rows:
-            entry = by_threat.setdefault(row["iri"], {"iri": row["iri"], "threat": row["threat"],
-                                                      "label": row["label"], "source": row["source"],
-                                                      "stride": set(), "elements": []})
-            entry["stride"] |= set(row["stride"])
-            entry["elements"].append(row["component"])
-        ranked = sorted(by_threat.values(), key=lambda t: (-len(t["stride"]), -len(t["elements"]),
-                                                           SOURCES.index(t["source"]) if t["source"] in SOURCES
-                                                           else len(SOURCES), t["threat"]))
-        for threat in ranked:
-            threat["stride"] = [letter for letter, _ in STRIDE if letter in threat["stride"]]
-        return ranked[:limit]
-
     def facts(self, element: str) -> dict:
         """An element's kinds, zone chain, attributes, flows, covering controls, catalog links and, for a
         control, what it protects."""
@@ -125,8 +151,9 @@ class SystemView:
 
 
 def by_stride(rows: list[dict]) -> list[dict]:
-    """Rows grouped by STRIDE category (a threat of several categories appears under each), then
-    the rows without a category."""
+    """Rated rows grouped by STRIDE category (a threat of several categories appears under each), then
+    the rows without a category; in each group the highest residual risk first."""
+    rows = sorted(rows, key=by_risk)
     groups = [{"letter": letter, "label": label, "id": STRIDE_IDS[letter],
                "rows": [r for r in rows if letter in r["stride"]]} for letter, label in STRIDE]
     groups.append({"letter": "", "label": "No STRIDE category", "id": None,
@@ -154,7 +181,8 @@ def _build(system: str, analysis: Analysis) -> SystemView:
         elements.setdefault(ident, {"id": ident, "label": _value(s["label"]) or ident, "role": s["role"].value,
                                     "zone": _value(s["zoneId"]), "source": _value(s["sourceId"]),
                                     "target": _value(s["targetId"])})
-    return SystemView(system, analysis, threat_rows(analysis), elements)
+    rows = threat_rows(analysis)
+    return SystemView(system, analysis, rows, elements, rated=add_risk(analysis, [dict(r) for r in rows]))
 
 
 def _value(term):

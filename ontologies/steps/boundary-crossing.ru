@@ -7,8 +7,9 @@ INSERT {
             rdfs:label ?label ; dcterms:identifier ?id .
 }
 WHERE {
-  { ?flow tm:source ?a ; tm:target ?b } UNION { ?flow tm:bidirectional true ; tm:source ?b ; tm:target ?a }
-  ?a tm:inZone ?z1 . ?b tm:inZone ?z2 . FILTER(?z1 != ?z2)
+  { ?flow tm:source ?a ; tm:target ?b . ?a tm:inZone ?z1 . ?b tm:inZone ?z2 }
+  UNION { ?flow tm:bidirectional true ; tm:source ?b ; tm:target ?a . ?a tm:inZone ?z1 . ?b tm:inZone ?z2 }
+  FILTER(?z1 != ?z2)
   ?z1 dcterms:identifier ?id1 ; tm:partOf ?system . ?z2 dcterms:identifier ?id2 .
   BIND(CONCAT("the ", ?id1, " → ", ?id2, " boundary") AS ?label)
   BIND(?label AS ?id)

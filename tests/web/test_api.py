@@ -7,6 +7,7 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
+from kg.model.load import load_model
 from kg.paths import server_dir
 from kg.threats import threat_rows
 from tests.conftest import EXAMPLE
@@ -81,6 +82,30 @@ def test_threats_of_every_element(client):
     for row in body["threats"]:
         assert row["explanations"] and len(row["via"]) == len(row["explanations"])
         conforms(row, "ThreatRow")
+
+
+TINY = """system:
+  id: tiny
+  name: Tiny system
+zones:
+  - {id: net, label: Net, kind: internal}
+components:
+  - {id: web, label: Web app, kinds: [web-application], zone: net}
+"""
+
+
+def test_threats_follow_a_replaced_model(tmp_path):
+    """Rows are encoded once per analysis: serving a new version of a model serves its rows."""
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(TINY, encoding="utf-8")
+    second.write_text(TINY + "  - {id: db, label: Orders DB, kinds: [database], zone: net}\n", encoding="utf-8")
+    app = make_app([first], None)
+    client = app.test_client()
+    before = get(client, "/api/systems/tiny/threats")
+    app.extensions["registry"].add(load_model(second))
+    after = get(client, "/api/systems/tiny/threats")
+    assert {r["component"] for r in before["threats"]} == {"web"}
+    assert {r["component"] for r in after["threats"]} == {"web", "db"}
 
 
 @pytest.mark.parametrize("url, detail", [

@@ -1,6 +1,7 @@
 """End to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright for Python; no
 browser download) against the live server: open the overview, click ai-model in the diagram, expand
-an explanation, run a query in the SPARQL console. Screenshots go to tests/artifacts/ (gitignored).
+an explanation, run a query in the SPARQL console; switch the coverage dashboard's profile and expand
+what addresses a threat. Screenshots go to tests/artifacts/ (gitignored).
 Without Chromium or Playwright the test fails under CI (CI=true) and is skipped elsewhere."""
 
 import os
@@ -81,3 +82,19 @@ def test_overview_component_explanation_and_console(tab, live_server):
     expect(tab.locator("table.sparql tbody tr")).to_have_count(9)
     expect(tab.locator("table.sparql tbody tr").first).to_contain_text("AI Model (Inference)")
     tab.screenshot(path=str(ARTIFACTS / "console.png"), full_page=True)
+
+
+def test_coverage_dashboard_switches_profile_and_expands(tab, live_server):
+    from playwright.sync_api import expect
+
+    tab.goto(f"{live_server}/system/{SYSTEM}")
+    tab.locator("#top-risks a.more").click()
+    expect(tab).to_have_url(re.compile(f"/system/{SYSTEM}/coverage$"))
+    tab.select_option("#profile", "capec-high")       # a plain GET form: no script needed
+    tab.locator(".profile-form button").click()
+    expect(tab).to_have_url(re.compile(r"/coverage\?profile=capec-high$"))
+    expect(tab.locator("#components tbody tr").first).to_be_visible()
+    addressed = tab.locator("#addressed details.threat").first
+    addressed.locator("summary").click()
+    expect(addressed.locator("table.by")).to_be_visible()
+    tab.screenshot(path=str(ARTIFACTS / "coverage.png"), full_page=True)

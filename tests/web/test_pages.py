@@ -61,12 +61,12 @@ def test_index_redirects_to_the_only_system(client):
 def test_overview_counts_threats_by_stride_and_zone(client):
     text = page(client, f"/system/{SYSTEM}")
     assert "AI connected system" in text
-    for heading in ("Threats by STRIDE category", "Threats by zone", "Top threats", "Components", "Data flows"):
+    for heading in ("Threats by STRIDE category", "Threats by zone", "Top open risks", "Components", "Data flows"):
         assert heading in text
     assert f'href="/system/{SYSTEM}/component/ai-model"' in text
     assert 'href="/threat/stride/Spoofing"' in text
     assert "Internal network - interface to DMZ" in text
-    assert re.search(r'href="/threat/capec/CAPEC-\d+"', text)   # top threats link to catalog pages
+    assert re.search(r'href="/threat/capec/CAPEC-\d+"', text)   # top open risks link to catalog pages
 
 
 def test_overview_of_unknown_system_is_404(client):
@@ -115,12 +115,12 @@ def test_unknown_element_is_404(client):
 @pytest.mark.parametrize("ident, expected", [
     ("CAPEC-66", ["SQL Injection", 'href="https://capec.mitre.org/data/definitions/66.html"',
                   "http://w3id.org/sepses/resource/capec/CAPEC-66", "d3fend.owl#CAPEC-66",
-                  'href="/threat/cwe/CWE-89"', "High", f'href="/system/{SYSTEM}/component/data-layer"']),
+                  'href="/threat/cwe/CWE-89"', "High", f'href="/system/{SYSTEM}/component/data-layer#t-CAPEC-66"']),
     ("capec/CAPEC-66", ["SQL Injection"]),
     ("AML.T0020", ["Poison Training Data", 'href="https://atlas.mitre.org/techniques/AML.T0020"',
                    'href="/threat/cosai/riskDataPoisoning"']),
     ("riskDataPoisoning", ["Data Poisoning", 'href="/threat/atlas/AML.T0020"', "training-data"]),
-    ("Spoofing", ["Pretending to be someone", f'href="/system/{SYSTEM}/component/user"']),
+    ("Spoofing", ["Pretending to be someone", f'href="/system/{SYSTEM}/component/user#t-Spoofing"']),
     ("CWE-89", ["SQL Command", 'href="/threat/asvs/v4.0.3-5.3.4"', 'href="/threat/capec/CAPEC-66"']),
     ("v4.0.3-5.3.4", ["parameterized", 'href="/threat/asvs/v4.0.3-5.3"', 'href="/threat/cwe/CWE-89"', "level"]),
     ("A03:2021", ["Injection", 'href="https://owasp.org/Top10/A03_2021-Injection/"']),
@@ -196,8 +196,9 @@ def test_console_caps_rows(client, app, monkeypatch):
 
 
 @pytest.mark.parametrize("query, message", [
-    ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "SERVICE is not allowed"),
-    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "no updates"),
+    ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "SERVICE is disabled"),
+    ("SELECT * WHERE { ?s ex:a\\' ?o . SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "SERVICE is disabled"),
+    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "read-only"),
     ("SELECT WHERE {", "SPARQL syntax error"),
 ])
 def test_console_refuses_service_updates_and_bad_syntax(client, query, message):
@@ -227,7 +228,8 @@ def test_post_without_csrf_token_is_400(client, url, data):
 
 
 @pytest.mark.parametrize("url", ["/", f"/system/{SYSTEM}", f"/system/{SYSTEM}/component/ai-model",
-                                 "/threat/CAPEC-66", "/search?q=sql", "/sparql-console", "/upload", "/nope"])
+                                 f"/system/{SYSTEM}/coverage", "/threat/CAPEC-66", "/threat/v4.0.3-5.3.4",
+                                 "/search?q=sql", "/sparql-console", "/upload", "/nope"])
 def test_security_headers_and_no_inline_code(client, url):
     response = client.get(url)
     csp = response.headers["Content-Security-Policy"]
@@ -278,7 +280,9 @@ def stride_client(stride_app):
     return stride_app.test_client()
 
 
-@pytest.mark.parametrize("url", ["/", "/system/xss", "/system/xss/component/web", "/system/xss/component/db"])
+@pytest.mark.parametrize("url", ["/", "/system/xss", "/system/xss/component/web", "/system/xss/component/db",
+                                 "/system/xss/coverage", "/system/xss/coverage?profile=capec-high",
+                                 "/threat/Integrity"])
 def test_markup_in_model_labels_renders_as_text(stride_client, url):
     text = page(stride_client, url)
     assert "<script>alert" not in text
