@@ -1,5 +1,5 @@
 """The JSON API under /api, mirroring the CLI: served systems, the threats each element inherits and
-why, installed catalogs, one catalog entry's facts. Described by OpenAPI 3.1 at /api/openapi.json.
+why, requirement ↔ threat mappings, coverage by a profile, installed catalogs, one catalog entry's facts. Described by OpenAPI 3.1 at /api/openapi.json.
 Errors are JSON objects {error, detail}, never stack traces."""
 
 from flask import Blueprint, abort, current_app, jsonify, request, send_from_directory, url_for
@@ -7,10 +7,13 @@ from pyoxigraph import Literal, NamedNode
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from kg.catalogs import installed
+from kg.ids import form_of, iri_of, known_forms
 from kg.namespaces import ID
 from kg.queries import run
+from kg.report import DEFAULT_PROFILE
 from kg.web import registry
-from kg.web.catalog_pages import describe
+from kg.web.catalog_pages import describe, mapped
+from kg.web.coverage_pages import profiles
 from kg.web.systemview import view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -82,6 +85,31 @@ def threat(ident):
     entry = describe(store, found[0])
     path = found[0][len(str(ID)):]
     return jsonify(**entry, path=path, page=url_for("catalog.entry", ident=path), inherited_by=_inherited(found[0]))
+
+
+@bp.get("/map/<path:ident>")
+def map_entry(ident):
+    """`threatkg map ID`: the threats a requirement addresses, or the requirements covering a threat."""
+    form = form_of(ident) if len(ident) <= MAX_ID else None
+    if form is None or form.kind not in ("requirement", "threat"):
+        abort(400, f"{ident[:MAX_ID]} is not a requirement or threat id (such as "
+                   f"{known_forms('requirement')}, {known_forms('threat')}).")
+    store = registry().dataset()
+    iri = str(iri_of(ident))
+    if next(store.quads_for_pattern(NamedNode(iri), None, None), None) is None:
+        abort(404, f"No catalog entry has the id {ident}.")
+    rows = mapped(store, iri, form.kind)
+    return jsonify(id=ident, kind=form.kind, count=len(rows), mappings=rows)
+
+
+@bp.get("/systems/<system>/coverage")
+def coverage(system):
+    """`threatkg coverage`: per component, the threats a built-in profile addresses and leaves open."""
+    v = _view(system)
+    name = request.args.get("profile", DEFAULT_PROFILE)
+    if name not in profiles():
+        abort(404, f"No built-in profile {name[:MAX_ID]} (choose one of {', '.join(profiles())}).")
+    return jsonify(v.coverage(name))
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -171,7 +171,7 @@ def _inherited(iri: str) -> list[dict]:
     return out
 
 
-def _mapped(store, iri: str, end: str) -> list[dict]:
+def mapped(store, iri: str, end: str) -> list[dict]:
     """kg.mapping rows with the entry at one end (requirement / threat), between catalog entries only
     (the served models' controls also state tm:mitigates)."""
     rows = mappings(store, links=_links(store), **{end: URIRef(iri)})
@@ -189,7 +189,7 @@ def _links(store) -> LinkIndex:
 def _addresses(store, iri: str) -> dict:
     """A requirement's chains to the threats it addresses, and per served system whether it is
     implemented and which elements' inherited threats it addresses."""
-    rows = _mapped(store, iri, "requirement")
+    rows = mapped(store, iri, "requirement")
     threats = {m["threatIri"] for m in rows}
     systems = []
     for system in registry().systems():
@@ -207,7 +207,7 @@ def _addresses(store, iri: str) -> dict:
 def _covered_by(store, iri: str) -> dict:
     """The requirements covering a threat, each chain with its provenance, the requirement's label and
     the served elements that implement it."""
-    rows = _mapped(store, iri, "threat")
+    rows = mapped(store, iri, "threat")
     implemented = [(system, view(system).implemented()) for system in registry().systems()]
     out = [{**m, "requirementLabel": _entry_label(store, m["requirementIri"]),
             "implemented": [(system, found[m["requirementIri"]]) for system, found in implemented

@@ -211,3 +211,25 @@ def test_openapi_describes_every_api_route(app):
     for path in SPEC["paths"]:
         sample = path.replace("{", "").replace("}", "")
         assert adapter.match(sample)[0] != "api.unknown", path
+
+
+def test_map_lists_chains_with_provenance(client):
+    body = client.get("/api/map/CAPEC-66").get_json()
+    assert body["kind"] == "threat"
+    vias = {(m["requirement"], m["via"], m["provenance"]) for m in body["mappings"]}
+    assert ("v4.0.3-5.3.4", "v4.0.3-5.3.4 → CWE-89 → CAPEC-66", "official") in vias
+    assert ("v5.0.0-1.2.4", "v5.0.0-1.2.4 → CWE-89 → CAPEC-66", "derived") in vias
+    assert {m["threat"] for m in client.get("/api/map/v4.0.3-5.3.4").get_json()["mappings"]} >= {"CAPEC-66", "CAPEC-7"}
+
+
+def test_map_errors(client):
+    assert client.get("/api/map/nonsense").status_code == 400
+    assert client.get("/api/map/CAPEC-999999").status_code == 404
+
+
+def test_coverage_by_profile(client):
+    body = client.get("/api/systems/ai-system/coverage?profile=asvs-4.0.3-L1").get_json()
+    assert body["profile"]["id"] == "asvs-4.0.3-L1"
+    for c in body["components"]:
+        assert set(c["addressed"]) | set(c["open"]) == set(c["threats"]) and 0 <= c["ratio"] <= 1
+    assert client.get("/api/systems/ai-system/coverage?profile=nope").status_code == 404
