@@ -59,3 +59,33 @@ def with_catalogs(catalog_home, monkeypatch):
     """Run the test with the installed catalogs."""
     monkeypatch.setenv("THREATKG_HOME", str(catalog_home))
     return catalog_home
+
+
+# ------------------------------------------------------------ a real browser
+CHROMIUM = Path("/usr/bin/chromium")           # Debian's chromium: no browser download, ever
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO / "tests" / "artifacts"       # screenshots (gitignored)
+
+
+def unavailable(reason: str):
+    """Fail under CI (CI=true), where every tool the tests need is installed; skip elsewhere."""
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{reason}: this test must run in CI", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright for Python."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

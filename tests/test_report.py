@@ -18,25 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from tests.conftest import EXAMPLE, REPO
+from tests.conftest import ARTIFACTS, EXAMPLE, unavailable
 
 RUNNER = CliRunner()
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = REPO / "tests" / "artifacts"
 FORMATS = ("md", "html", "json", "sarif")
 HOSTILE = "<script>alert(1)</script>"
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def unavailable(reason: str):
-    if in_ci():
-        pytest.fail(f"{reason}: this test must run in CI", pytrace=False)
-    pytest.skip(reason)
 
 
 def report(*args, code=0, env=None):
@@ -183,20 +169,6 @@ def test_sarif_of_a_turtle_model_points_at_line_one(tmp_path):
 
 
 # ------------------------------------------------------------ HTML in a browser
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright for Python is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 def test_html_opens_offline_and_shows_the_diagram(browser, written):
     from playwright.sync_api import expect
 

@@ -4,40 +4,12 @@ an explanation, run a query in the SPARQL console; switch the coverage dashboard
 what addresses a threat. Screenshots go to tests/artifacts/ (gitignored).
 Without Chromium or Playwright the test fails under CI (CI=true) and is skipped elsewhere."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import ARTIFACTS
 from tests.web.conftest import SYSTEM
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = REPO / "tests" / "artifacts"
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"{reason}: the browser test must run in CI", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright for Python is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
