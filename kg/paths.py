@@ -1,7 +1,6 @@
 """Where the package's data lives: ontologies/, catalogs/, the queries, and THREATKG_HOME."""
 
 import os
-from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -10,10 +9,10 @@ _PKG = Path(__file__).resolve().parent
 
 
 def _data_dir(repo_name: str, package_name: str) -> Path:
-    repo = _PKG.parent / repo_name          # a checkout or editable install
-    if repo.is_dir():
-        return repo
-    return Path(str(resources.files(package_name)))  # an installed wheel
+    """The folder in a checkout (or editable install), else its copy inside the installed wheel."""
+    if (_PKG.parent / "pyproject.toml").is_file():
+        return _PKG.parent / repo_name
+    return _PKG / package_name.split(".", 1)[1]
 
 
 def ontologies_dir() -> Path:
