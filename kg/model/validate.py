@@ -10,8 +10,6 @@ from kg.ontology import ontology
 from kg.paths import ontologies_dir
 from kg.queries import select
 
-SH = "http://www.w3.org/ns/shacl#"
-
 
 @lru_cache(maxsize=1)
 def shapes() -> Graph:

@@ -27,7 +27,6 @@ GROUP_LIMIT = 200        # entries listed per linking property
 MAP_LIMIT = 200          # requirement ↔ threat chains listed on an entry's page
 SEARCH_LIMIT = 100       # search.rq asks for one more, to tell that there are more
 EXTERNAL = {str(RDFS.seeAlso): "pages", str(SKOS.exactMatch): "matches"}
-SKIPPED = {str(RDFS.label), str(DCTERMS.description), str(DCTERMS.identifier)}
 
 
 @bp.app_template_global()
