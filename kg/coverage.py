@@ -7,19 +7,15 @@ from collections import defaultdict
 from pyoxigraph import NamedNode, Quad, Store
 
 from kg.analysis import Analysis
-from kg.ids import iri_of
 from kg.mapping import mappings
 from kg.namespaces import TM, model_iri
+from kg.ontology import stride
 from kg.profiles import Profile
 from kg.queries import run, text
 from kg.threats import threat_rows
 
 IN_PLACE = Profile("in-place", "Implemented requirements and existing controls", "properties",
                    "Every inherited threat, addressed only by what the model says is implemented or in place.")
-LETTERS = {"S": "Spoofing", "T": "Tampering", "R": "Repudiation", "I": "InformationDisclosure",
-           "D": "DenialOfService", "E": "ElevationOfPrivilege"}
-PROPERTIES = {"S": "Authentication", "T": "Integrity", "R": "NonRepudiation", "I": "Confidentiality",
-              "D": "Availability", "E": "Authorization"}
 
 
 def _n(iri) -> NamedNode:
@@ -41,7 +37,7 @@ class _Work:
         self.pairs += 1
         node = NamedNode(f"urn:threatkg:pair:{self.pairs}")
         self.quads += [Quad(node, _n(TM.element), _n(element)), Quad(node, _n(TM.threat), _n(threat))]
-        self.quads += [Quad(node, _n(TM.category), _n(iri_of(LETTERS[x]))) for x in letters]
+        self.quads += [Quad(node, _n(TM.category), _n(stride()[x][0])) for x in letters]
 
     def solve(self):
         self.store.extend(self.quads)
@@ -94,7 +90,9 @@ def _element(analysis, element_id):
 
 def _own_letter(row) -> str:
     """A STRIDE category row stands for its own letter."""
-    return next((k for k, v in LETTERS.items() if v == row["threat"]), "") if row["source"] == "STRIDE" else ""
+    if row["source"] != "STRIDE":
+        return ""
+    return next((letter for letter, (_, category, _) in stride().items() if category == row["threat"]), "")
 
 
 def _in_scope(row, profile: Profile, members: set) -> bool:
@@ -162,10 +160,10 @@ def _totals(components):
 
 def _properties(components):
     out = {}
-    for letter, name in PROPERTIES.items():
+    for letter, (_, category, name) in stride().items():
         threats = sum(c["stride"].get(letter, {}).get("threats", 0) for c in components)
         done = sum(c["stride"].get(letter, {}).get("addressed", 0) for c in components)
-        out[name] = {"category": LETTERS[letter], "threats": threats, "addressed": done,
+        out[name] = {"category": category, "threats": threats, "addressed": done,
                      "ratio": _ratio(done, threats), "satisfied": done == threats,
                      "unsatisfied_on": [c["component"] for c in components
                                         if c["stride"].get(letter, {}).get("ratio", 1.0) < 1.0]}

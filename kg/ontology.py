@@ -38,3 +38,10 @@ def kinds() -> dict[str, str]:
 def attributes() -> dict[str, str]:
     """YAML attribute key → datatype property IRI, from the tm:attributeName annotations."""
     return {str(r.name): str(r.prop) for r in select(ontology(), "attributes")}
+
+
+@lru_cache(maxsize=1)
+def stride() -> dict[str, tuple[str, str, str]]:
+    """STRIDE letter → (category IRI, category id, id of the security property defending against it)."""
+    rows = sorted(select(_axioms(), "stride-properties"), key=lambda r: "STRIDE".index(str(r.letter)))
+    return {str(r.letter): (str(r.category), str(r.categoryId), str(r.propertyId)) for r in rows}

@@ -10,10 +10,9 @@ from kg.catalogs import installed
 from kg.ids import form_of, iri_of, known_forms
 from kg.namespaces import ID
 from kg.queries import run
-from kg.report import DEFAULT_PROFILE
 from kg.web import registry
 from kg.web.catalog_pages import describe, mapped
-from kg.web.coverage_pages import profiles
+from kg.web.coverage_pages import requested_profile
 from kg.web.systemview import view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -105,11 +104,7 @@ def map_entry(ident):
 @bp.get("/systems/<system>/coverage")
 def coverage(system):
     """`threatkg coverage`: per component, the threats a built-in profile addresses and leaves open."""
-    v = _view(system)
-    name = request.args.get("profile", DEFAULT_PROFILE)
-    if name not in profiles():
-        abort(404, f"No built-in profile {name[:MAX_ID]} (choose one of {', '.join(profiles())}).")
-    return jsonify(v.coverage(name))
+    return jsonify(_view(system).coverage(requested_profile()))
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

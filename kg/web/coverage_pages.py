@@ -23,12 +23,18 @@ def profiles() -> dict[str, Profile]:
     return {name: load(name) for name in builtin()}
 
 
-@bp.get("/system/<system>/coverage")
-def dashboard(system):
-    v = view_or_404(system)
+def requested_profile() -> str:
+    """The ?profile= of the request: a built-in profile name (no file paths), else 404."""
     name = request.args.get("profile", DEFAULT_PROFILE)
     if name not in profiles():
         abort(404, f"No built-in profile {name[:100]}; the built-in profiles are {', '.join(profiles())}.")
+    return name
+
+
+@bp.get("/system/<system>/coverage")
+def dashboard(system):
+    v = view_or_404(system)
+    name = requested_profile()
     return once(v, ("coverage", name), lambda: _page(v, name))
 
 
