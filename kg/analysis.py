@@ -13,6 +13,7 @@ from kg.ontology import ontology
 from kg.provenance import LinkIndex
 from kg.queries import run
 from kg.reasoning import Inference, infer
+from kg.store.dataset import DatasetView
 
 
 @lru_cache(maxsize=1)
@@ -30,10 +31,12 @@ class Analysis:
     model: Model
     inference: Inference
     catalogs: installed.Installation | None = None
+    view: DatasetView | None = None      # the system's graphs in a store (kg.store); None: in this process
 
     @property
     def store(self):
-        return self.inference.store
+        """Where queries run: the system's graphs in a store, or the in-process reasoned store."""
+        return self.view if self.view is not None else self.inference.store
 
     @cached_property
     def links(self) -> LinkIndex:
@@ -41,7 +44,7 @@ class Analysis:
 
     @property
     def explainer(self) -> Explainer:
-        return Explainer(self.store, self.inference.asserted, _tbox())
+        return Explainer(self.inference.store, self.inference.asserted, _tbox(), names=self.store)
 
     def named(self, name: str, **bindings):
         """Run a named query (.rq) on this analysis's store."""

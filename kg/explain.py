@@ -73,8 +73,10 @@ class TBox:
 class Explainer:
     """Explains facts of a reasoned store (asserted triples known) against the ontology's axioms."""
 
-    def __init__(self, store: Store, asserted: set, tbox: TBox):
+    def __init__(self, store: Store, asserted: set, tbox: TBox, names=None):
+        """`store` holds the reasoned model; `names` (default: the same store) the catalog identifiers."""
         self.store, self.asserted, self.tbox = store, asserted, tbox
+        self.names_store = store if names is None else names
         self._names = {}
 
     # ------------------------------------------------------------ public
@@ -104,7 +106,7 @@ class Explainer:
         if isinstance(term, Literal):
             return str(term)
         if term not in self._names:
-            ident = next(self.store.quads_for_pattern(_term(term), NamedNode(str(DCTERMS.identifier)), None), None)
+            ident = next(self.names_store.quads_for_pattern(_term(term), NamedNode(str(DCTERMS.identifier)), None), None)
             self._names[term] = ident.object.value if ident else self.tbox.label(term)
         return self._names[term]
 

@@ -1,11 +1,13 @@
 """The ontology: every OWL file under ontologies/ (catalog vocabularies included), loaded once."""
 
+import hashlib
 from functools import lru_cache
 
 from rdflib import Graph
 
+from kg.catalogs.attachments import FILE as ATTACHMENTS
 from kg.catalogs.attachments import attachment_axioms
-from kg.paths import ontologies_dir
+from kg.paths import catalogs_data_dir, ontologies_dir
 from kg.queries import select
 
 
@@ -26,6 +28,15 @@ def _axioms() -> Graph:
 def ontology() -> Graph:
     """The ontology files plus the catalog attachments (catalogs/attachments.yaml) as axioms."""
     return _axioms() + attachment_axioms(kinds())
+
+
+@lru_cache(maxsize=1)
+def digest() -> str:
+    """SHA-256 of the files the ontology is built from: its identity in a store."""
+    h = hashlib.sha256()
+    for path in ontology_files() + [catalogs_data_dir() / ATTACHMENTS]:
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)

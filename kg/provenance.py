@@ -30,8 +30,8 @@ class LinkIndex:
             key = (sol["s"].value, sol["p"].value, sol["o"].value)
             found[key] = {"provenance": sol["provenance"].value, "source": sol["source"].value,
                           "version": sol["version"].value}
-            if sol["method"] and sol["method"].value:
-                found[key]["method"] = sol["method"].value
+            if sol["method"] and sol["method"].value:   # GROUP_CONCAT has no order: sorted here
+                found[key]["method"] = "; ".join(sorted(sol["method"].value.split("; ")))
         return found
 
     def get(self, s, p, o, inverse=None, names=None) -> dict | None:
@@ -45,6 +45,6 @@ class LinkIndex:
                 return {**base, **self._annotated[key]}
         for subject, prop, obj in candidates:
             for sol in run(self.store, "graph-of", s=URIRef(subject), p=URIRef(prop), o=URIRef(obj)):
-                catalog, _, version = sol["g"].value[len(BASE + "graph/"):].partition("/")
+                catalog, version = (sol["g"].value[len(BASE + "graph/"):].split("/") + [""])[:2]
                 return {**base, "provenance": "official", "source": catalog, "version": version}
         return None

@@ -32,12 +32,15 @@ class Model:
 
 
 def load_model(path: str | Path, validate: bool = True) -> Model:
-    path = Path(path)
-    text = read_text(path)
-    if path.suffix.lower() in TURTLE_SUFFIXES:
-        model, problems = _from_turtle(text, str(path)), []
+    return parse_model(read_text(Path(path)), str(path), validate)
+
+
+def parse_model(text: str, name: str, validate: bool = True) -> Model:
+    """A model from its text; `name` (its file name) tells Turtle (.ttl, .turtle) from YAML."""
+    if Path(name).suffix.lower() in TURTLE_SUFFIXES:
+        model, problems = _from_turtle(text, name), []
     else:
-        model, problems = _from_yaml(text, str(path))
+        model, problems = _from_yaml(text, name)
     if validate:
         problems += _shacl_problems(model, problems)
     if problems:

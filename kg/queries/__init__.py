@@ -1,5 +1,6 @@
 """Named SPARQL queries: one .rq file per query in this folder, run on rdflib or pyoxigraph."""
 
+import re
 from functools import lru_cache
 
 from pyoxigraph import NamedNode, Variable
@@ -7,6 +8,8 @@ from rdflib import URIRef
 
 from kg.namespaces import sparql_prefixes
 from kg.paths import queries_dir
+
+_PLACEHOLDER = re.compile(r"\$(\w+)")
 
 
 @lru_cache(maxsize=None)
@@ -25,3 +28,8 @@ def run(store, name: str, **bindings):
     of the query's projection (rdflib URIRefs become IRIs)."""
     values = {Variable(k): NamedNode(str(v)) if isinstance(v, URIRef) else v for k, v in bindings.items()}
     return store.query(text(name), substitutions=values, use_default_graph_as_union=True)
+
+
+def update_text(name: str, **terms) -> str:
+    """The update `name`.ru with each $placeholder replaced by a pyoxigraph term (written as SPARQL)."""
+    return _PLACEHOLDER.sub(lambda m: str(terms[m.group(1)]), text(name, ".ru"))

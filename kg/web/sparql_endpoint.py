@@ -4,7 +4,6 @@ or a `format` parameter. Read-only (updates refused), SERVICE refused (it would 
 any URL), a time limit per query, a cap on result rows and on queries running at once."""
 
 import json
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pyoxigraph import (BlankNode, Literal, NamedNode, QueryBoolean, QueryResult
 from werkzeug.exceptions import HTTPException
 
 from kg.namespaces import PREFIXES
+from kg.store.sparql_text import keywords
 from kg.web import registry
 
 bp = Blueprint("sparql", __name__)
@@ -56,15 +56,6 @@ READ_ONLY = ("This endpoint is read-only: SPARQL Update requests (INSERT, DELETE
              "are refused. Send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
 NO_SERVICE = ("SERVICE is disabled: this endpoint only queries its own graphs (a federated query "
               "would make the server fetch arbitrary URLs).")
-# A lexer's view of SPARQL: strings, IRIs and comments are skipped whole, so keywords are found only
-# where they are keywords. Prefixed names are tokens of their own, escapes included (ex:a\\' and
-# :a\\# hide no string or comment start), and so are variables. Tokens never backtrack (*+) and a
-# prefix is at most 60 characters long, so lexing stays linear whatever the input; a string runs to
-# its closing quote or, unterminated, to the end of its line (of the text, for long strings).
-_TOKENS = re.compile(r'"""(?:[^"\\]|\\.?|"(?!""))*+(?:"""|\Z)|\'\'\'(?:[^\'\\]|\\.?|\'(?!\'\'))*+(?:\'\'\'|\Z)'
-                     r'|"(?:[^"\\\n]|\\.?)*+["\n]?|\'(?:[^\'\\\n]|\\.?)*+[\'\n]?'
-                     r'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*|[?$]\w+'
-                     r'|(?:[^\W\d][\w.-]{0,60}+)?:(?:[\w.:%-]|\\[_~.!$&\'()*+,;=/?#@%-])*+|[^\W\d]\w*', re.DOTALL)
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -95,11 +86,6 @@ def _configure(state):
     for key, value in DEFAULTS.items():
         state.app.config.setdefault(key, value)
     state.app.extensions["sparql_slots"] = threading.BoundedSemaphore(state.app.config["SPARQL_MAX_RUNNING"])
-
-
-def keywords(sparql: str) -> list[str]:
-    """The query's keywords and names in order, upper-cased; strings, IRIs and comments left out."""
-    return [t.upper() for t in _TOKENS.findall(sparql) if t[:1] not in "<\"'#?$"]
 
 
 def check_read_only(sparql: str) -> None:

@@ -1,0 +1,118 @@
+"""Systems in a store. Adding one reasons locally (the fast engine) and uploads two new graphs, the
+model and what reasoning added, under a new version; one registry update then makes that version
+current. A reader resolves the registry first and reads exactly the graphs it names, so it never
+sees half a model; an upload killed midway leaves the previous version current."""
+
+import hashlib
+import time
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
+
+from kg.analysis import Analysis, ontology_ntriples
+from kg.catalogs.installed import Installation
+from kg.errors import InputError, Problem
+from kg.model.load import Model, parse_model
+from kg import ontology
+from kg.namespaces import GRAPH, model_iri
+from kg.queries import text
+from kg.reasoning import infer
+from kg.store import registry
+from kg.store.dataset import DatasetView
+
+PENDING_GRACE = 600.0   # seconds an unissued version may still be uploading (another writer's) before it is dropped
+
+
+def add(store, model: Model, source_text: str, engine: str = "fast") -> registry.StoredVersion:
+    """Store a new version of the model's system and make it current."""
+    ontology_graph = ensure_graph(store, "ontology", ontology_closure(), ontology.digest())
+    inference = infer(ontology_ntriples() + _nt(model), engine)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    version = NamedNode(str(GRAPH[f"model/{model.system}/{stamp}"]))
+    inferred = NamedNode(version.value + "/inferred")
+    system = NamedNode(str(model_iri(model.system)))
+    registry.change(store, "begin-version", version=version, system=system, created=registry.now(),
+                    sourceName=Literal(model.file), sourceText=Literal(source_text), model=version,
+                    inferred=inferred, ontology=NamedNode(ontology_graph))
+    store.add_graph(version.value, _nt(model))
+    store.add_graph(inferred.value, _added(inference, model))
+    registry.change(store, "switch-version", system=system, id=Literal(model.system), version=version,
+                    issued=registry.now())
+    _drop_stale(store, system.value)
+    return registry.snapshot(store).systems[model.system]
+
+
+def remove(store, system: str) -> None:
+    """Forget a system and drop every graph of every version of it."""
+    iri = NamedNode(str(model_iri(system)))
+    versions = list(store.query(text("store-versions"), None, None, {"system": iri}))
+    if system not in registry.snapshot(store).systems:
+        raise InputError(Problem(system, "no such system in the store (see `threatkg systems list`)"))
+    registry.change(store, "forget", subject=iri)
+    for row in versions:
+        _drop_version(store, row["version"], row["model"].value)
+
+
+def analysis(store, snap: registry.Snapshot, system: str, engine: str = "fast") -> Analysis:
+    """The system's current version, queried in the store. Explanations need the reasoner's trace of
+    the model, so the (small) model is reasoned again here; every query runs on the store."""
+    if system not in snap.systems:
+        known = ", ".join(sorted(snap.systems)) or "none"
+        raise InputError(Problem(system, f"no such system in the store (stored: {known})"))
+    name, source_text = registry.source(store, snap.systems[system])
+    model = parse_model(source_text, name, validate=False)
+    inference = infer(ontology_ntriples() + _nt(model), engine)
+    catalogs = Installation(None, snap.release.manifest) if snap.release else None
+    return Analysis(model, inference, catalogs, DatasetView(store, snap.graphs(system)))
+
+
+def ensure_graph(store, name: str, ntriples: bytes, digest: str | None = None) -> str:
+    """The IRI of graph `name`/<digest> holding these triples, uploaded unless already complete."""
+    digest = digest or hashlib.sha256(ntriples).hexdigest()
+    iri = str(GRAPH[f"{name}/{digest[:16]}"])
+    if iri not in registry.loaded_graphs(store):
+        store.drop_graph(iri)            # what an interrupted upload may have left
+        store.add_graph(iri, ntriples)
+        registry.change(store, "graph-loaded", graph=NamedNode(iri), digest=Literal(digest))
+    return iri
+
+
+@lru_cache(maxsize=1)
+def ontology_closure() -> bytes:
+    """The ontology and everything the reasoner derives from it alone, shared by every system."""
+    inference = infer(ontology_ntriples())
+    return b"".join(f"{q.triple} .\n".encode() for q in inference.store)
+
+
+@lru_cache(maxsize=1)
+def _ontology_facts() -> frozenset:
+    return frozenset(str(t) for t in parse(ontology_closure(), RdfFormat.N_TRIPLES))
+
+
+def _nt(model: Model) -> bytes:
+    return model.graph.serialize(format="nt", encoding="utf-8")
+
+
+def _added(inference, model: Model) -> bytes:
+    """What reasoning (and the preparation steps) added to the model: named facts not already in
+    the model or in the ontology's own closure."""
+    known = _ontology_facts() | {str(t) for t in parse(_nt(model), RdfFormat.N_TRIPLES)}
+    lines = [f"{q.triple} ." for q in inference.store
+             if not isinstance(q.subject, BlankNode) and not isinstance(q.object, BlankNode)
+             and str(q.triple) not in known]
+    return "\n".join(sorted(lines)).encode() + b"\n"
+
+
+def _drop_stale(store, system: str) -> None:
+    """Drop superseded versions and those an upload left unissued for longer than PENDING_GRACE."""
+    for row in store.query(text("store-stale-versions"), None, None, {"system": NamedNode(system)}):
+        created = datetime.fromisoformat(row["created"].value.replace("Z", "+00:00"))
+        if row["issued"] is not None or time.time() - created.timestamp() > PENDING_GRACE:
+            _drop_version(store, row["version"], row["model"].value)
+
+
+def _drop_version(store, version, model_graph: str) -> None:
+    store.drop_graph(model_graph)
+    store.drop_graph(model_graph + "/inferred")
+    registry.change(store, "forget", subject=version)
