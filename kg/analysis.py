@@ -1,13 +1,12 @@
 """A model made queryable: ontology + model (+ installed catalogs) in one pyoxigraph store,
 reasoned by the chosen engine, with an explainer for what was inferred."""
 
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from pyoxigraph import RdfFormat, Store
 
 from kg.catalogs import installed
-from kg.explain import Explainer, TBox
+from kg.explain import Explainer, Names, TBox
 from kg.model.load import Model
 from kg.ontology import ontology
 from kg.provenance import LinkIndex
@@ -21,17 +20,30 @@ def ontology_ntriples() -> bytes:
     return ontology().serialize(format="nt", encoding="utf-8")
 
 
+def model_ntriples(model: Model) -> bytes:
+    return model.graph.serialize(format="nt", encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def _tbox() -> TBox:
     return TBox(ontology())
 
 
-@dataclass
 class Analysis:
-    model: Model
-    inference: Inference
-    catalogs: installed.Installation | None = None
-    view: DatasetView | None = None      # the system's graphs in a store (kg.store); None: in this process
+    """A model with its reasoned graph and the installed catalogs; for a system kept in a store
+    (kg.store), `view` is where its queries run and the in-process reasoning (needed only to explain)
+    happens on first use."""
+
+    def __init__(self, model: Model, inference: Inference | None, catalogs: installed.Installation | None = None,
+                 view: DatasetView | None = None, engine: str = "fast"):
+        self.model, self.catalogs, self.view, self.engine = model, catalogs, view, engine
+        self._inference = inference
+
+    @property
+    def inference(self) -> Inference:
+        if self._inference is None:
+            self._inference = infer(ontology_ntriples() + model_ntriples(self.model), self.engine)
+        return self._inference
 
     @property
     def store(self):
@@ -42,9 +54,13 @@ class Analysis:
     def links(self) -> LinkIndex:
         return LinkIndex(self.store)
 
+    @cached_property
+    def names(self) -> Names:
+        return Names(self.store, _tbox())
+
     @property
     def explainer(self) -> Explainer:
-        return Explainer(self.inference.store, self.inference.asserted, _tbox(), names=self.store)
+        return Explainer(self.inference.store, self.inference.asserted, _tbox(), self.names)
 
     def named(self, name: str, **bindings):
         """Run a named query (.rq) on this analysis's store."""
@@ -54,8 +70,7 @@ class Analysis:
 def analyse(model: Model, engine: str = "fast", with_catalogs: bool = True) -> Analysis:
     """Reason over ontology + model in the store's default graph, then add the installed catalogs
     (each in its named graph, with their pre-computed closure): catalog facts join at query time."""
-    data = ontology_ntriples() + model.graph.serialize(format="nt", encoding="utf-8")
-    inference = infer(data, engine)
+    inference = infer(ontology_ntriples() + model_ntriples(model), engine)
     catalogs = installed.current() if with_catalogs else None
     if catalogs is not None:
         load_catalogs(inference.store, catalogs)

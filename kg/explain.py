@@ -70,20 +70,32 @@ class TBox:
         return str(term).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+class Names:
+    """Readable names of terms: an element's id, a catalog entry's identifier, a class's label, or a
+    literal's text (identifiers looked up in a store, once each)."""
+
+    def __init__(self, store, tbox: TBox):
+        self.store, self.tbox = store, tbox
+        self._known = {}
+
+    def __call__(self, term) -> str:
+        if isinstance(term, Literal):
+            return str(term)
+        if term not in self._known:
+            ident = next(self.store.quads_for_pattern(_term(term), NamedNode(str(DCTERMS.identifier)), None), None)
+            self._known[term] = ident.object.value if ident else self.tbox.label(term)
+        return self._known[term]
+
+
 class Explainer:
     """Explains facts of a reasoned store (asserted triples known) against the ontology's axioms."""
 
-    def __init__(self, store: Store, asserted: set, tbox: TBox, names=None):
-        """`store` holds the reasoned model; `names` (default: the same store) the catalog identifiers."""
+    def __init__(self, store: Store, asserted: set, tbox: TBox, names: Names | None = None):
+        """`store` holds the reasoned model; `names` reads identifiers (default: from the same store)."""
         self.store, self.asserted, self.tbox = store, asserted, tbox
-        self.names_store = store if names is None else names
-        self._names = {}
+        self.name = names or Names(store, tbox)
 
     # ------------------------------------------------------------ public
-    def exposure(self, element: str, threat: str) -> list[list[str]]:
-        """Every explanation of `element tm:exposedTo threat`: a list of readable step lists."""
-        return self.fact(element, TM.exposedTo, URIRef(threat))
-
     def fact(self, element: str, prop: URIRef, value) -> list[list[str]]:
         """Every explanation of the inferred fact `element prop value`, one step list each:
         one per class axiom (hasValue restriction) that attaches the value to a class of the element."""
@@ -100,15 +112,6 @@ class Explainer:
             steps = self._why_prop(x, prop, value, frozenset())
             found.append(steps or [f"{self.name(x)} {self.tbox.label(prop)} {self.name(value)} (OWL 2 RL entailment)"])
         return _dedupe(found)
-
-    def name(self, term) -> str:
-        """An element's id, a catalog entry's identifier, a class's label, or a literal's text."""
-        if isinstance(term, Literal):
-            return str(term)
-        if term not in self._names:
-            ident = next(self.names_store.quads_for_pattern(_term(term), NamedNode(str(DCTERMS.identifier)), None), None)
-            self._names[term] = ident.object.value if ident else self.tbox.label(term)
-        return self._names[term]
 
     # ------------------------------------------------------------ types
     def _has_type(self, x, cls) -> bool:

@@ -24,7 +24,7 @@ class _Rows:
 
     def __init__(self, analysis: Analysis):
         self.analysis = analysis
-        self.explainer = analysis.explainer
+        self.name = analysis.names
         self.rows: dict[tuple, dict] = {}
 
     def add(self, sol, explanations, links):
@@ -39,7 +39,7 @@ class _Rows:
 
     def link(self, s, p, o, text, inverse=None) -> tuple[str, dict]:
         """A catalog link as an explanation step, with its provenance."""
-        found = self.analysis.links.get(s, p, o, inverse, names=lambda t: self.explainer.name(URIRef(t)))
+        found = self.analysis.links.get(s, p, o, inverse, names=lambda t: self.name(URIRef(t)))
         if found is None:
             raise LookupError(f"no graph states the link <{s}> <{p}> <{o}>")
         return f"{text} ({found['provenance']}: {found['source']} {found['version']})", found
@@ -51,7 +51,7 @@ class _Rows:
             category = sol_cat["category"].value
             if sol_cat["letter"].value in letters:
                 step, link = self.link(threat, TM.hasStride, category,
-                                       f"{self.explainer.name(URIRef(threat))} is {sol_cat['categoryId'].value}")
+                                       f"{self.name(URIRef(threat))} is {sol_cat['categoryId'].value}")
                 steps.append(step)
                 links.append(link)
         steps.append(f"{sol['elementId'].value} is exposed to {', '.join(sorted(set(letters), key=STRIDE_ORDER.index))}"
@@ -76,37 +76,46 @@ ONTOLOGY = "ThreatKG ontology"
 ATTACHMENTS = "catalogs/attachments.yaml"
 
 
-def threat_rows(analysis: Analysis, component: str | None = None) -> list[dict]:
+def threat_rows(analysis: Analysis, component: str | None = None, threat: str | None = None,
+                explain: bool = True) -> list[dict]:
+    """Every (element, threat) row of the system, or of one component or one threat (its IRI);
+    explain=False leaves out the explanations (for questions over many systems)."""
     only = {"system": analysis.model.system_iri}
     if component:
         only["element"] = URIRef(str(model_iri(analysis.model.system, component)))
+    if threat:
+        only["threat"] = URIRef(threat)
     rows = _Rows(analysis)
-    ex = rows.explainer
+    ex = analysis.explainer if explain else None
+
+    def why(element, prop, value, then=()):
+        return [first + list(then) for first in ex.fact(element, prop, value)] if ex else []
+
     for sol in analysis.named("threats", **only):
         source = ONTOLOGY if _source(sol["threat"].value) == "STRIDE" else ATTACHMENTS
-        rows.add(sol, ex.exposure(sol["element"].value, sol["threat"].value),
+        rows.add(sol, why(sol["element"].value, TM.exposedTo, URIRef(sol["threat"].value)),
                  [_curated(sol["elementId"].value, "exposedTo", sol["threatId"].value, source)])
     if analysis.catalogs is None:
         return rows.result()
     for sol in analysis.named("threats-via-weakness", **only):
-        element, via, threat = sol["element"].value, sol["via"].value, sol["threat"].value
-        step, link = rows.link(threat, TM.relatedWeakness, via, f"{sol['viaId'].value} is exploited by "
+        element, via, threat_iri = sol["element"].value, sol["via"].value, sol["threat"].value
+        step, link = rows.link(threat_iri, TM.relatedWeakness, via, f"{sol['viaId'].value} is exploited by "
                                f"{sol['threatId'].value}", inverse=TM.relatedAttackPattern)
-        stride, stride_links = rows.stride_step(sol, threat)
-        rows.add(sol, [first + [step] + stride for first in ex.fact(element, TM.proneTo, URIRef(via))],
+        stride, stride_links = rows.stride_step(sol, threat_iri)
+        rows.add(sol, why(element, TM.proneTo, URIRef(via), [step] + stride),
                  [_curated(sol["elementId"].value, "proneTo", sol["viaId"].value, ATTACHMENTS), link] + stride_links)
     for sol in analysis.named("threats-via-domain", **only):
-        element, domain, threat = sol["element"].value, sol["viaId"].value, sol["threat"].value
+        element, domain, threat_iri = sol["element"].value, sol["viaId"].value, sol["threat"].value
         step = f"{sol['threatId'].value} is a Meta pattern of the CAPEC domain {domain} (official: CAPEC)"
-        stride, stride_links = rows.stride_step(sol, threat)
-        rows.add(sol, [first + [step] + stride for first in ex.fact(element, TM.exposedToDomain, Literal(domain))],
+        stride, stride_links = rows.stride_step(sol, threat_iri)
+        rows.add(sol, why(element, TM.exposedToDomain, Literal(domain), [step] + stride),
                  [_curated(sol["elementId"].value, "exposedToDomain", domain, ATTACHMENTS),
                   {"from": sol["threatId"].value, "relation": "domain", "to": domain, "provenance": "official",
                    "source": "CAPEC"}] + stride_links)
     for sol in analysis.named("threats-via-risk", **only):
-        element, risk, threat = sol["element"].value, sol["via"].value, sol["threat"].value
-        step, link = rows.link(risk, TM.relatedTechnique, threat,
+        element, risk, threat_iri = sol["element"].value, sol["via"].value, sol["threat"].value
+        step, link = rows.link(risk, TM.relatedTechnique, threat_iri,
                                f"CoSAI maps {sol['viaId'].value} to {sol['threatId'].value}")
-        rows.add(sol, [first + [step] for first in ex.exposure(element, risk)],
+        rows.add(sol, why(element, TM.exposedTo, URIRef(risk), [step]),
                  [_curated(sol["elementId"].value, "exposedTo", sol["viaId"].value, ATTACHMENTS), link])
     return rows.result()

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.servers"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("THREATKG_SHARED", REPO.parent / "shared"))
 EXAMPLE = REPO / "examples" / "ai-system.yaml"

@@ -4,7 +4,7 @@ import click
 
 from kg.cli import main
 from kg.cli.model_commands import analysed
-from kg.cli.options import model_argument, output_format, reasoner
+from kg.cli.options import model_argument, output_format, reasoner, store_option
 from kg.coverage import coverage
 from kg.profiles import builtin, load
 from kg.render import as_json, render
@@ -28,10 +28,11 @@ def _summary_rows(result) -> tuple[list, list, list]:
               help=f"A built-in profile ({', '.join(builtin())}) or the path of a profile YAML file.")
 @output_format("table", "json", "csv", "md")
 @reasoner
-def coverage_command(model, profile_name, fmt, reasoner):
+@store_option
+def coverage_command(model, profile_name, fmt, reasoner, store):
     """Inherited threats per component: addressed (by which requirement or control, and how) and open."""
     profile = load(profile_name)
-    result = coverage(analysed(model, reasoner), profile)
+    result = coverage(analysed(model, reasoner, store), profile)
     if fmt == "json":
         click.echo(as_json(result))
         return

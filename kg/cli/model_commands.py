@@ -9,19 +9,26 @@ import click
 from kg.analysis import analyse
 from kg.catalogs.installed import not_installed_message
 from kg.cli import main
-from kg.cli.options import model_argument, output_format, reasoner
+from kg.cli.options import model_argument, output_format, reasoner, store_option
 from kg.errors import InputError, Problem
 from kg.export import export_model
 from kg.model.load import load_model
 from kg.render import render
 from kg.risk import add_risk
 from kg.sparql import run_query
+from kg.store import open_store, registry, store_url, systems
 from kg.threats import threat_rows
 
 THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "via"]
 
 
-def analysed(model_path, engine):
+def analysed(model_path, engine, store=None):
+    """The model file analysed here, or, with a store (--store or $THREATKG_STORE), the stored system
+    of that name."""
+    url = store_url(store)
+    if url is not None:
+        target = open_store(url)
+        return systems.analysis(target, registry.snapshot(target), model_path, engine)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         analysis = analyse(load_model(model_path), engine)
@@ -59,11 +66,12 @@ def validate(model):
 @click.option("--component", help="Only this component or flow (its id).")
 @output_format("table", "json", "csv")
 @reasoner
+@store_option
 @click.option("--sort", type=click.Choice(["component", "risk"]), default="component", show_default=True,
               help="risk: highest residual risk first.")
-def threats(model, component, fmt, reasoner, sort):
+def threats(model, component, fmt, reasoner, store, sort):
     """The threats each component and flow of MODEL inherits, and why, with their residual risk."""
-    analysis = analysed(model, reasoner)
+    analysis = analysed(model, reasoner, store)
     rows = add_risk(analysis, threat_rows(analysis, component))
     if component and not rows:
         raise InputError(Problem(model, "no such component or flow, or it inherits no threat", element=component))
@@ -82,12 +90,13 @@ def threats(model, component, fmt, reasoner, sort):
 @click.option("-f", "--file", "query_file", type=click.Path(exists=True, dir_okay=False), help="Read the query from FILE.rq.")
 @output_format("table", "json", "csv")
 @reasoner
-def query(model, query, query_file, fmt, reasoner):
+@store_option
+def query(model, query, query_file, fmt, reasoner, store):
     """Run a SPARQL query over MODEL, the ontology and everything inferred."""
     if bool(query) == bool(query_file):
         raise click.UsageError("give either QUERY or -f FILE.rq")
     sparql = query if query else _read_query(query_file)
-    analysis = analysed(model, reasoner)
+    analysis = analysed(model, reasoner, store)
     _print(run_query(analysis.store, sparql, fmt, source=query_file or "QUERY"))
 
 
@@ -96,8 +105,9 @@ def query(model, query, query_file, fmt, reasoner):
 @click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld"]), default="ttl", show_default=True)
 @click.option("--inferred", is_flag=True, help="Add what the reasoner inferred about the model's elements.")
 @reasoner
-def export(model, fmt, inferred, reasoner):
+@store_option
+def export(model, fmt, inferred, reasoner, store):
     """Print MODEL as RDF (Turtle, N-Triples or JSON-LD)."""
-    analysis = analysed(model, reasoner) if inferred else None
+    analysis = analysed(model, reasoner, store) if inferred or store_url(store) else None
     m = analysis.model if analysis else load_model(model)
     sys.stdout.write(export_model(m, fmt, analysis))

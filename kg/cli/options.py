@@ -14,3 +14,10 @@ def output_format(*choices, default="table"):
 
 
 model_argument = click.argument("model", type=click.Path(dir_okay=False, path_type=str))
+
+store_option = click.option("--store", "store", metavar="URL", default=None,
+                            help="Read MODEL as the name of a system in this store (default $THREATKG_STORE; "
+                                 "unset: MODEL is a file): an http(s):// SPARQL server URL or a folder.")
+store_of_systems = click.option("--store", "store", metavar="URL", default=None,
+                                help="The store (default $THREATKG_STORE, else the embedded store in "
+                                     "THREATKG_HOME/store): an http(s):// SPARQL server URL, a folder, or memory:.")

@@ -8,7 +8,7 @@ import click
 
 from kg.cli import main
 from kg.cli.model_commands import analysed
-from kg.cli.options import model_argument, reasoner
+from kg.cli.options import model_argument, reasoner, store_option
 from kg.errors import InputError, Problem
 from kg.profiles import builtin, load
 from kg.report import DEFAULT_PROFILE, build, html, markdown, sarif
@@ -62,7 +62,8 @@ def _text(data: dict, fmt: str, output: Path | None) -> str:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write the report to this file (default: standard output).")
 @reasoner
-def report(model, profile_name, fmt, output, reasoner):
+@store_option
+def report(model, profile_name, fmt, output, reasoner, store):
     """The threat model of MODEL as a document: system, zones, data-flow diagram, threats per component
     with explanations and official catalog links, coverage by a requirement profile, and the open gaps
     ranked by residual risk.
@@ -77,7 +78,7 @@ def report(model, profile_name, fmt, output, reasoner):
         _check_output(output)
     fmt = _format(fmt, output)
     profile = load(profile_name)
-    data = build(analysed(model, reasoner), profile)
+    data = build(analysed(model, reasoner, store), profile)
     text = _text(data, fmt, output)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))

@@ -1,6 +1,8 @@
-# Make a catalog release current in one update.
-DELETE { GRAPH <https://w3id.org/threatkg/graph/registry> { <https://w3id.org/threatkg/graph/registry> tm:currentRelease ?old } }
-INSERT { GRAPH <https://w3id.org/threatkg/graph/registry> {
+# Make a catalog release current in one request (its manifest replaced when it is pushed again).
+# Plain operations only: Virtuoso finds no solution for a WHERE made of OPTIONALs alone.
+DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> {
+  <https://w3id.org/threatkg/graph/registry> tm:currentRelease ?old } } ;
+DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> { $release tm:manifest ?manifest } } ;
+INSERT DATA { GRAPH <https://w3id.org/threatkg/graph/registry> {
   <https://w3id.org/threatkg/graph/registry> tm:currentRelease $release .
-  $release a tm:CatalogRelease ; dcterms:identifier $id ; tm:manifest $manifest } }
-WHERE { OPTIONAL { GRAPH <https://w3id.org/threatkg/graph/registry> { <https://w3id.org/threatkg/graph/registry> tm:currentRelease ?old } } }
+  $release a tm:CatalogRelease ; dcterms:identifier $id ; tm:manifest $newManifest } }

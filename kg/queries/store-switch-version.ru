@@ -1,9 +1,8 @@
-# Make an uploaded version current in one update; the one it replaces stays readable as previous.
-DELETE { GRAPH <https://w3id.org/threatkg/graph/registry> { $system tm:currentVersion ?current ; tm:previousVersion ?previous } }
-INSERT { GRAPH <https://w3id.org/threatkg/graph/registry> {
-  $system a tm:StoredSystem ; dcterms:identifier $id ; tm:currentVersion $version ; tm:previousVersion ?current .
+# Make an uploaded version current in one request; the one it replaces stays readable as previous.
+DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> { $system tm:previousVersion ?previous } } ;
+DELETE { GRAPH <https://w3id.org/threatkg/graph/registry> { $system tm:currentVersion ?current } }
+INSERT { GRAPH <https://w3id.org/threatkg/graph/registry> { $system tm:previousVersion ?current } }
+WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> { $system tm:currentVersion ?current } } ;
+INSERT DATA { GRAPH <https://w3id.org/threatkg/graph/registry> {
+  $system a tm:StoredSystem ; dcterms:identifier $id ; tm:currentVersion $version .
   $version dcterms:issued $issued } }
-WHERE {
-  OPTIONAL { GRAPH <https://w3id.org/threatkg/graph/registry> { $system tm:currentVersion ?current } }
-  OPTIONAL { GRAPH <https://w3id.org/threatkg/graph/registry> { $system tm:previousVersion ?previous } }
-}

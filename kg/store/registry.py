@@ -57,7 +57,7 @@ def snapshot(store) -> Snapshot:
     for row in store.query(text("store-release")):
         release, manifest = row["release"].value, row["manifest"].value
         release_graphs.append(row["graph"].value)
-    return Snapshot(versions, Release(release, json.loads(manifest), tuple(sorted(release_graphs)))
+    return Snapshot(versions, Release(release, json.loads(manifest), tuple(sorted(set(release_graphs))))
                     if release else None)
 
 

@@ -7,6 +7,7 @@ import json
 
 from pyoxigraph import Literal, NamedNode
 
+from kg.catalogs import installed
 from kg.catalogs.installed import Installation
 from kg.namespaces import GRAPH
 from kg.reasoning import ntriples_of
@@ -25,5 +26,13 @@ def push(store, installation: Installation) -> registry.Release:
         iri = ensure_graph(store, name, ntriples_of(path), digest)
         registry.change(store, "release-graph", release=release, graph=NamedNode(iri))
     registry.change(store, "switch-release", release=release, id=Literal(installation.release),
-                    manifest=Literal(json.dumps(installation.manifest, sort_keys=True)))
+                    newManifest=Literal(json.dumps(installation.manifest)))
     return registry.snapshot(store).release
+
+
+def ensure(store) -> registry.Release | None:
+    """The store's current release; when it has none, the installed one pushed (None: neither)."""
+    current = registry.snapshot(store).release
+    if current is None and installed.current() is not None:
+        current = push(store, installed.current())
+    return current

@@ -1,6 +1,6 @@
 """A SPARQL 1.1 server as the store, reached through SPARQLWrapper: queries and updates by the
 SPARQL Protocol (POST, form-encoded, the dataset as default-graph-uri / named-graph-uri), bulk loads
-by the Graph Store Protocol when the server has one, else by INSERT DATA in chunks that never split
+by the Graph Store Protocol when the server has one, else by INSERT … WHERE {} in chunks that never split
 a blank node's triples. Credentials, timeout and retries come from the environment."""
 
 import http.client
@@ -19,13 +19,13 @@ from SPARQLWrapper import POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from kg.store.base import StoreError
-from kg.store.sparql_text import form, with_values
+from kg.store.sparql_text import form, with_dataset, with_values
 
 RESULTS_XML = "application/sparql-results+xml"
 GRAPH_TYPES = {"application/n-triples": RdfFormat.N_TRIPLES, "text/plain": RdfFormat.N_TRIPLES,
                "text/turtle": RdfFormat.TURTLE, "application/rdf+xml": RdfFormat.RDF_XML}
 GRAPH_ACCEPT = "application/n-triples, text/plain;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5"
-CHUNK = 2000                  # triples per INSERT DATA request
+CHUNK = 1000                  # triples per INSERT request (Virtuoso's parser fails at about 1,500)
 RETRIED_STATUS = {502, 503, 504}
 
 
@@ -54,10 +54,11 @@ class Endpoints:
 
 
 class RemoteStore:
-    def __init__(self, endpoints: Endpoints, timeout: float = 60.0, retries: int = 2):
+    def __init__(self, endpoints: Endpoints, timeout: float = 60.0, retries: int = 2, headers: dict | None = None):
+        """`headers` go with every request (credentials: see `from_url`)."""
         self.endpoints, self.timeout, self.retries = endpoints, timeout, retries
         self.where = endpoints.query
-        self._headers = _auth_headers()
+        self._headers = dict(headers or {})
 
     @classmethod
     def from_url(cls, url: str) -> "RemoteStore":
@@ -66,20 +67,20 @@ class RemoteStore:
             retries = int(os.environ.get("THREATKG_STORE_RETRIES", "2"))
         except ValueError:
             raise StoreError("THREATKG_STORE_TIMEOUT / THREATKG_STORE_RETRIES", "must be numbers") from None
-        return cls(Endpoints.of(url), timeout, retries)
+        return cls(Endpoints.of(url), timeout, retries, _auth_headers())
 
     # ------------------------------------------------------------ SPARQL protocol
     def query(self, sparql: str, default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
               bindings: dict | None = None):
-        """pyoxigraph results (solutions, boolean or triples) of a query evaluated by the server."""
+        """pyoxigraph results (solutions, boolean or triples) of a query evaluated by the server. The
+        dataset goes into the query as FROM / FROM NAMED (as protocol parameters, Virtuoso echoes each
+        graph back in a response header, and HTTP clients refuse more than 100 headers)."""
         sparql = with_values(sparql, {k: str(v) for k, v in (bindings or {}).items()})
+        if default_graph is not None or named_graphs is not None:
+            sparql = with_dataset(sparql, default_graph or [], named_graphs or [])
         graph_form = form(sparql) in ("CONSTRUCT", "DESCRIBE")
         client = self._client(self.endpoints.query, sparql, form(sparql) or "SELECT")
         client.addCustomHttpHeader("Accept", GRAPH_ACCEPT if graph_form else RESULTS_XML)
-        for graph in default_graph or []:
-            client.addDefaultGraph(graph)
-        for graph in named_graphs or []:
-            client.addNamedGraph(graph)
         body, content_type = self._send(partial(_read, client), sparql)
         try:
             if graph_form:
@@ -117,8 +118,8 @@ class RemoteStore:
                                              headers={"Content-Type": "application/n-triples", **self._headers})
             self._send(partial(_urlopen, request, self.timeout), f"POST {url}")
             return
-        for chunk in chunks(ntriples, CHUNK):
-            self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk}}} }}")
+        for chunk in chunks(ntriples, CHUNK):   # not INSERT DATA: Virtuoso refuses blank nodes there
+            self.update(f"INSERT {{ GRAPH <{graph}> {{\n{chunk}}} }} WHERE {{}}")
 
     def drop_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}>")
@@ -190,7 +191,7 @@ def _diagnose(err: Exception, timeout: float) -> tuple[bool, str]:
         return status in RETRIED_STATUS, f"the store answered HTTP {status}: {detail or 'no details'}"
     reason = getattr(err, "reason", err)
     if isinstance(reason, (TimeoutError, socket.timeout)):
-        return False, f"no answer within {timeout:g} s (THREATKG_STORE_TIMEOUT)"
+        return False, f"no answer within {timeout:g} s"
     if isinstance(reason, ConnectionRefusedError):
         return True, "cannot connect: connection refused (is the SPARQL server running?)"
     if isinstance(reason, socket.gaierror):
@@ -215,7 +216,7 @@ def _excerpt(text: str) -> str:
 
 def chunks(ntriples: bytes, size: int):
     """N-Triples text in pieces of about `size` triples; the triples that share blank nodes stay in
-    one piece, since each INSERT DATA request has its own blank node scope."""
+    one piece, since each request has its own blank node scope."""
     triples = list(parse(ntriples, RdfFormat.N_TRIPLES))
     parent = {}
 

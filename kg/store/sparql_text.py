@@ -38,6 +38,31 @@ def with_values(sparql: str, bindings: dict[str, str]) -> str:
     return sparql[:brace + 1] + block + sparql[brace + 1:]
 
 
+def with_dataset(sparql: str, default_graphs: list[str], named_graphs: list[str]) -> str:
+    """The query reading exactly these graphs: FROM / FROM NAMED clauses before its WHERE (unless it
+    names its own dataset, which then stands)."""
+    words = keywords(sparql)
+    if "FROM" in words:
+        return sparql
+    clauses = "".join(f" FROM <{g}>" for g in default_graphs) + "".join(f" FROM NAMED <{g}>" for g in named_graphs)
+    if not default_graphs:
+        clauses += " FROM <urn:threatkg:empty>"   # no FROM would mean the server's whole default graph
+    brace = _where_brace(sparql)
+    if brace is None:
+        return sparql + clauses
+    where = _where_keyword(sparql, brace)
+    at = where if where is not None else brace
+    return sparql[:at] + clauses + " " + sparql[at:]
+
+
+def _where_keyword(sparql: str, brace: int) -> int | None:
+    """Offset of the WHERE keyword just before the pattern's brace, if the query writes one."""
+    last = None
+    for token in TOKENS.finditer(sparql, 0, brace):
+        last = token
+    return last.start() if last is not None and last.group().upper() == "WHERE" else None
+
+
 def _where_brace(sparql: str) -> int | None:
     """Offset of the brace opening the query pattern: the first after the form keyword (after WHERE
     for CONSTRUCT, whose first brace opens the template)."""

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
 
-from kg.analysis import Analysis, ontology_ntriples
+from kg.analysis import Analysis, model_ntriples, ontology_ntriples
 from kg.catalogs.installed import Installation
 from kg.errors import InputError, Problem
 from kg.model.load import Model, parse_model
@@ -27,7 +27,7 @@ PENDING_GRACE = 600.0   # seconds an unissued version may still be uploading (an
 def add(store, model: Model, source_text: str, engine: str = "fast") -> registry.StoredVersion:
     """Store a new version of the model's system and make it current."""
     ontology_graph = ensure_graph(store, "ontology", ontology_closure(), ontology.digest())
-    inference = infer(ontology_ntriples() + _nt(model), engine)
+    inference = infer(ontology_ntriples() + model_ntriples(model), engine)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     version = NamedNode(str(GRAPH[f"model/{model.system}/{stamp}"]))
     inferred = NamedNode(version.value + "/inferred")
@@ -35,7 +35,7 @@ def add(store, model: Model, source_text: str, engine: str = "fast") -> registry
     registry.change(store, "begin-version", version=version, system=system, created=registry.now(),
                     sourceName=Literal(model.file), sourceText=Literal(source_text), model=version,
                     inferred=inferred, ontology=NamedNode(ontology_graph))
-    store.add_graph(version.value, _nt(model))
+    store.add_graph(version.value, model_ntriples(model))
     store.add_graph(inferred.value, _added(inference, model))
     registry.change(store, "switch-version", system=system, id=Literal(model.system), version=version,
                     issued=registry.now())
@@ -56,15 +56,15 @@ def remove(store, system: str) -> None:
 
 def analysis(store, snap: registry.Snapshot, system: str, engine: str = "fast") -> Analysis:
     """The system's current version, queried in the store. Explanations need the reasoner's trace of
-    the model, so the (small) model is reasoned again here; every query runs on the store."""
+    the model, so the (small) model is reasoned again here when one is asked for; every query runs
+    on the store."""
     if system not in snap.systems:
         known = ", ".join(sorted(snap.systems)) or "none"
         raise InputError(Problem(system, f"no such system in the store (stored: {known})"))
     name, source_text = registry.source(store, snap.systems[system])
     model = parse_model(source_text, name, validate=False)
-    inference = infer(ontology_ntriples() + _nt(model), engine)
     catalogs = Installation(None, snap.release.manifest) if snap.release else None
-    return Analysis(model, inference, catalogs, DatasetView(store, snap.graphs(system)))
+    return Analysis(model, None, catalogs, DatasetView(store, snap.graphs(system)), engine)
 
 
 def ensure_graph(store, name: str, ntriples: bytes, digest: str | None = None) -> str:
@@ -90,14 +90,10 @@ def _ontology_facts() -> frozenset:
     return frozenset(str(t) for t in parse(ontology_closure(), RdfFormat.N_TRIPLES))
 
 
-def _nt(model: Model) -> bytes:
-    return model.graph.serialize(format="nt", encoding="utf-8")
-
-
 def _added(inference, model: Model) -> bytes:
     """What reasoning (and the preparation steps) added to the model: named facts not already in
     the model or in the ontology's own closure."""
-    known = _ontology_facts() | {str(t) for t in parse(_nt(model), RdfFormat.N_TRIPLES)}
+    known = _ontology_facts() | {str(t) for t in parse(model_ntriples(model), RdfFormat.N_TRIPLES)}
     lines = [f"{q.triple} ." for q in inference.store
              if not isinstance(q.subject, BlankNode) and not isinstance(q.object, BlankNode)
              and str(q.triple) not in known]

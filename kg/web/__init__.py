@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import os
 import secrets
+from pathlib import Path
 
 from flask import Flask, current_app
 
@@ -16,7 +17,7 @@ from kg.web.registry import Registry
 PAGES = ["kg.web.pages", "kg.web.coverage_pages", "kg.web.catalog_pages", "kg.web.console", "kg.web.upload"]
 # Built separately: the JSON API, the SPARQL 1.1 Protocol endpoint and entity IRIs with content
 # negotiation. Each is registered when its module is present.
-SERVICES = ["kg.web.api", "kg.web.sparql_endpoint", "kg.web.entities"]
+SERVICES = ["kg.web.api", "kg.web.sparql_endpoint", "kg.web.entities", "kg.web.enrichment"]
 
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # uploads and forms; larger requests get the 413 page
@@ -25,6 +26,8 @@ DEFAULTS = {
     "CONSOLE_TIME_LIMIT": 10.0,              # seconds a console query may run
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
+    "STORE": None,                           # a store URL (kg.store): serve every system in it
+    "STORE_REFRESH": 1.0,                    # seconds between reads of the store's registry
 }
 
 
@@ -39,13 +42,30 @@ def create_app(models: list[str] | None = None, config: dict | None = None) -> F
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("THREATKG_SECRET_KEY") or secrets.token_hex(32)
-    app.extensions["registry"] = Registry.from_files(app.config["MODELS"])
+    app.extensions["registry"] = _registry(app.config)
 
     from kg.web import security
     security.init_app(app)
     for name in PAGES + [s for s in SERVICES if importlib.util.find_spec(s) is not None]:
         app.register_blueprint(importlib.import_module(name).bp)
     return app
+
+
+def _registry(config):
+    """The served models: from files, in this process; or, with STORE (a store URL), every system of
+    that store, the files added to it first as new versions."""
+    if not config.get("STORE"):
+        return Registry.from_files(config["MODELS"])
+    from kg.model.load import load_model
+    from kg.model.source import read_text
+    from kg.store import open_store, releases
+    from kg.web.store_registry import StoreRegistry
+    store = open_store(config["STORE"])
+    releases.ensure(store)
+    served = StoreRegistry(store, float(config["STORE_REFRESH"]))
+    for path in config["MODELS"]:
+        served.add(load_model(path), read_text(Path(path)))
+    return served
 
 
 def registry() -> Registry:

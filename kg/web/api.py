@@ -62,7 +62,7 @@ def threats(system):
 @bp.get("/catalogs")
 def catalogs():
     """The catalogs the served graphs hold: names, versions, counts; an empty list and a message when none."""
-    installation = _served_catalogs()
+    installation = registry().catalogs()
     if installation is None:
         return jsonify(installed=False, catalogs=[], message=installed.not_installed_message())
     return jsonify(installed=True, release=installation.release, built=installation.manifest.get("built"),
@@ -127,14 +127,6 @@ def _summary(v) -> dict:
             "counts": {"elements": len(v.elements), "threats": len(v.rows)},
             "links": {"threats": url_for("api.threats", system=v.system),
                       "page": url_for("pages.overview", system=v.system)}}
-
-
-def _served_catalogs():
-    """The installation the served models were analysed with (the current one when none is served)."""
-    analyses = registry().analyses
-    if not analyses:
-        return installed.current()
-    return next((a.catalogs for a in analyses.values() if a.catalogs is not None), None)
 
 
 def _catalog(entry: dict) -> dict:

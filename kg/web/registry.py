@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store
 
 from kg.analysis import Analysis, analyse, load_catalogs, ontology_ntriples
+from kg.catalogs import installed
 from kg.model.load import Model, load_model
 from kg.namespaces import GRAPH
 
@@ -25,7 +26,9 @@ class Registry:
             registry.add(load_model(path))
         return registry
 
-    def add(self, model: Model) -> Analysis:
+    versioned = False         # an upload may not replace a model served from the command line
+
+    def add(self, model: Model, source_text: str | None = None) -> Analysis:
         """Reason over a model and serve it (replacing an earlier version with the same system id)."""
         analysis = analyse(model)
         with self._lock:
@@ -39,6 +42,12 @@ class Registry:
 
     def systems(self) -> list[str]:
         return sorted(self.analyses)
+
+    def catalogs(self) -> installed.Installation | None:
+        """The installation the served models were analysed with (the current one when none is served)."""
+        if not self.analyses:
+            return installed.current()
+        return next((a.catalogs for a in self.analyses.values() if a.catalogs is not None), None)
 
     def dataset(self) -> Store:
         """Ontology, catalogs and every model (asserted and inferred) in named graphs, built once."""

@@ -143,7 +143,8 @@ class SystemView:
             "inferred": [c for c in _unique(classes, "iri") if not c["asserted"]],
             "zones": records(self.analysis.named("element-zones", element=iri)),
             "attributes": records(self.analysis.named("element-attributes", element=iri)),
-            "flows": records(self.analysis.named("element-flows", element=iri)),
+            "flows": [{**f, "carries": ", ".join(sorted(filter(None, (f["carries"] or "").split("|"))))}
+                      for f in records(self.analysis.named("element-flows", element=iri))],
             "controls": records(self.analysis.named("element-controls", element=iri)),
             "links": records(self.analysis.named("element-links", element=iri)),
             "protects": records(self.analysis.named("element-protects", element=iri)),

@@ -42,7 +42,7 @@ def upload():
     refusal = _refusal(model.system)
     if refusal:
         return _page(message=refusal, text=text, fmt=fmt), 409
-    registry().add(model)
+    registry().add(model, data.decode("utf-8"))
     _uploaded().add(model.system)
     return redirect(url_for("pages.overview", system=model.system), code=303)
 
@@ -68,6 +68,8 @@ def _refusal(system: str) -> str | None:
     """Why a model may not be added: it would replace a model served from the command line, or too
     many models were uploaded already."""
     uploaded = _uploaded()
+    if registry().versioned:     # a store keeps every upload as a new version of its system
+        return None
     if system in registry().systems() and system not in uploaded:
         return f"A system with the id {system} is already served; give the uploaded one another system id."
     if system not in uploaded and len(uploaded) >= current_app.config["MAX_UPLOADED_MODELS"]:
