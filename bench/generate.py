@@ -15,8 +15,8 @@ KINDS_BY_ZONE = {
 TECHNOLOGIES = ["python", "java", "go", "sql", "nginx", "kafka", "postgresql"]
 
 
-def generate(n: int, seed: int = 7) -> dict:
-    """A YAML-shaped model document with n components."""
+def generate(n: int, seed: int = 7, system: str | None = None) -> dict:
+    """A YAML-shaped model document with n components (system id: `system`, else bench-N)."""
     rng = random.Random(seed)
     zone_names = list(KINDS_BY_ZONE)
     components, flows = [], []
@@ -32,7 +32,7 @@ def generate(n: int, seed: int = 7) -> dict:
         flows.append({"id": f"f{i}", "source": source, "target": target, "protocol": "https",
                       "bidirectional": rng.random() < 0.3, "data": ["requests"]})
     return {
-        "system": {"id": f"bench-{n}", "name": f"Generated system of {n} components"},
+        "system": {"id": system or f"bench-{n}", "name": f"Generated system of {n} components"},
         "zones": [{"id": z, "kind": k, **({"parent": p} if p else {})} for z, k, p in ZONES],
         "components": components,
         "flows": flows,

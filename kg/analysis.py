@@ -7,6 +7,7 @@ from pyoxigraph import RdfFormat, Store
 
 from kg.catalogs import installed
 from kg.explain import Explainer, Names, TBox
+from kg.mapping import MappingIndex
 from kg.model.load import Model
 from kg.ontology import ontology
 from kg.provenance import LinkIndex
@@ -53,6 +54,10 @@ class Analysis:
     @cached_property
     def links(self) -> LinkIndex:
         return LinkIndex(self.store)
+
+    @cached_property
+    def mappings(self) -> MappingIndex:
+        return MappingIndex(self.store, self.links)
 
     @cached_property
     def names(self) -> Names:

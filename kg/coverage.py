@@ -7,7 +7,6 @@ from collections import defaultdict
 from pyoxigraph import NamedNode, Quad, Store
 
 from kg.analysis import Analysis
-from kg.mapping import mappings
 from kg.namespaces import TM, model_iri
 from kg.ontology import stride
 from kg.profiles import Profile
@@ -63,8 +62,7 @@ def coverage(analysis: Analysis, profile: Profile, rows: list[dict] | None = Non
                for e in element_iri.values()}
     requirements = set().union(*may_use.values()) if may_use else set()
     chains = defaultdict(list)
-    for m in mappings(analysis.store, requirements=requirements, threats={r["iri"] for r in in_scope},
-                      links=analysis.links):
+    for m in analysis.mappings.select(requirements, {r["iri"] for r in in_scope}):
         chains[(m["requirementIri"], m["threatIri"])].append(m)
 
     work = _Work()

@@ -3,6 +3,7 @@ read off the OWL 2 RL patterns the ontology uses (subclass, hasValue, someValues
 intersection, subproperty, inverse, transitive, chain). Nothing here knows a threat by name."""
 
 from collections import defaultdict
+from functools import cached_property
 
 from pyoxigraph import Literal as OxLiteral
 from pyoxigraph import NamedNode, Store
@@ -11,6 +12,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from kg.namespaces import TM
+from kg.queries import run
 
 MAX_DEPTH = 12
 
@@ -72,19 +74,22 @@ class TBox:
 
 class Names:
     """Readable names of terms: an element's id, a catalog entry's identifier, a class's label, or a
-    literal's text (identifiers looked up in a store, once each)."""
+    literal's text (every identifier of the store read in one query, on first use)."""
 
     def __init__(self, store, tbox: TBox):
         self.store, self.tbox = store, tbox
-        self._known = {}
+
+    @cached_property
+    def _identifiers(self) -> dict[str, str]:
+        found = {}
+        for sol in run(self.store, "identifiers"):
+            found.setdefault(sol["term"].value, sol["id"].value)
+        return found
 
     def __call__(self, term) -> str:
         if isinstance(term, Literal):
             return str(term)
-        if term not in self._known:
-            ident = next(self.store.quads_for_pattern(_term(term), NamedNode(str(DCTERMS.identifier)), None), None)
-            self._known[term] = ident.object.value if ident else self.tbox.label(term)
-        return self._known[term]
+        return self._identifiers.get(str(term)) or self.tbox.label(term)
 
 
 class Explainer:

@@ -2,6 +2,7 @@
 threat, each row with its chain (e.g. v4.0.3-5.3.4 → CWE-89 → CAPEC-66) and the provenance of
 every link. The chains are the map-via-*.rq queries; nothing here knows an id."""
 
+from functools import cached_property
 
 from pyoxigraph import NamedNode
 from rdflib import URIRef
@@ -75,6 +76,21 @@ def _property_row(sol, links: _Links):
 
 
 BUILDERS = dict(zip(ROUTES, (_weakness_row, _mitigation_row, _llm_row, _property_row)))
+
+
+class MappingIndex:
+    """Every (requirement, threat) chain of a store, computed on first use (they depend on the
+    catalogs only), then selected by sets of IRIs."""
+
+    def __init__(self, store, links: LinkIndex):
+        self.store, self.links = store, links
+
+    @cached_property
+    def rows(self) -> list[dict]:
+        return mappings(self.store, links=self.links)
+
+    def select(self, requirements: set, threats: set) -> list[dict]:
+        return [r for r in self.rows if r["requirementIri"] in requirements and r["threatIri"] in threats]
 
 
 def mappings(store, requirement: URIRef | None = None, threat: URIRef | None = None,

@@ -22,6 +22,7 @@ class LinkIndex:
 
     def __init__(self, store):
         self.store = store
+        self._stated = {}    # (s, p, o) → provenance read off the graph that states it, or None
 
     @cached_property
     def _annotated(self) -> dict:
@@ -43,8 +44,16 @@ class LinkIndex:
         for key in candidates:
             if key in self._annotated:
                 return {**base, **self._annotated[key]}
-        for subject, prop, obj in candidates:
-            for sol in run(self.store, "graph-of", s=URIRef(subject), p=URIRef(prop), o=URIRef(obj)):
-                catalog, version = (sol["g"].value[len(BASE + "graph/"):].split("/") + [""])[:2]
-                return {**base, "provenance": "official", "source": catalog, "version": version}
+        for key in candidates:
+            if key not in self._stated:
+                self._stated[key] = self._graph_of(*key)
+            if self._stated[key] is not None:
+                return {**base, **self._stated[key]}
+        return None
+
+    def _graph_of(self, subject, prop, obj) -> dict | None:
+        """Official, from the catalog whose named graph states the triple (None: no graph does)."""
+        for sol in run(self.store, "graph-of", s=URIRef(subject), p=URIRef(prop), o=URIRef(obj)):
+            catalog, version = (sol["g"].value[len(BASE + "graph/"):].split("/") + [""])[:2]
+            return {"provenance": "official", "source": catalog, "version": version}
         return None

@@ -3,6 +3,9 @@ explanation and the provenance of each catalog link used. Four routes, one query
 direct attachments (STRIDE per element, zones, flows, curated catalog threats), weaknesses → CAPEC,
 attack domains → CAPEC, CoSAI risks → ATLAS."""
 
+from collections import defaultdict
+from functools import cached_property
+
 from rdflib import Literal, URIRef
 
 from kg.analysis import Analysis
@@ -44,14 +47,20 @@ class _Rows:
             raise LookupError(f"no graph states the link <{s}> <{p}> <{o}>")
         return f"{text} ({found['provenance']}: {found['source']} {found['version']})", found
 
+    @cached_property
+    def _stride(self) -> dict[str, list[tuple]]:
+        """Threat IRI → its (category, letter, category id), for every catalog entry, in one query."""
+        found = defaultdict(list)
+        for sol in self.analysis.named("stride-of"):
+            found[sol["threat"].value].append((sol["category"].value, sol["letter"].value, sol["categoryId"].value))
+        return found
+
     def stride_step(self, sol, threat):
         letters = sol["letters"].value if sol["letters"] else ""
         steps, links = [], []
-        for sol_cat in self.analysis.named("stride-of", threat=URIRef(threat)):
-            category = sol_cat["category"].value
-            if sol_cat["letter"].value in letters:
-                step, link = self.link(threat, TM.hasStride, category,
-                                       f"{self.name(URIRef(threat))} is {sol_cat['categoryId'].value}")
+        for category, letter, category_id in self._stride[threat]:
+            if letter in letters:
+                step, link = self.link(threat, TM.hasStride, category, f"{self.name(URIRef(threat))} is {category_id}")
                 steps.append(step)
                 links.append(link)
         steps.append(f"{sol['elementId'].value} is exposed to {', '.join(sorted(set(letters), key=STRIDE_ORDER.index))}"

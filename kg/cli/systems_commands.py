@@ -118,7 +118,7 @@ def query_across(query, query_file, store, fmt):
     if bool(query) == bool(query_file):
         raise click.UsageError("give either QUERY or -f FILE.rq")
     target = _open(store)
-    view = DatasetView(target, registry.snapshot(target).graphs())
+    view = DatasetView(target, *registry.snapshot(target).dataset())
     _print(run_query(view, query or _read_query(query_file), fmt, source=query_file or "QUERY"))
 
 

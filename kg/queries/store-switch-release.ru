@@ -3,6 +3,7 @@
 DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> {
   <https://w3id.org/threatkg/graph/registry> tm:currentRelease ?old } } ;
 DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> { $release tm:manifest ?manifest } } ;
+DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> { $release tm:unionGraph ?union } } ;
 INSERT DATA { GRAPH <https://w3id.org/threatkg/graph/registry> {
   <https://w3id.org/threatkg/graph/registry> tm:currentRelease $release .
-  $release a tm:CatalogRelease ; dcterms:identifier $id ; tm:manifest $newManifest } }
+  $release a tm:CatalogRelease ; dcterms:identifier $id ; tm:manifest $newManifest ; tm:unionGraph $union } }

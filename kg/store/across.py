@@ -3,6 +3,7 @@ coverage of a profile system by system. Each system is answered by the same code
 (threat rows, coverage), without explanations, sharing one index of catalog links."""
 
 from kg.coverage import coverage
+from kg.mapping import MappingIndex
 from kg.profiles import Profile
 from kg.provenance import LinkIndex
 from kg.store import registry, systems
@@ -11,10 +12,13 @@ from kg.threats import threat_rows
 
 
 def _analyses(store, snap: registry.Snapshot):
-    links = LinkIndex(DatasetView(store, list(snap.release.graphs) if snap.release else []))
+    catalogs = DatasetView(store, [snap.release.union], list(snap.release.graphs)) if snap.release else \
+        DatasetView(store, [], [])
+    links = LinkIndex(catalogs)
+    chains = MappingIndex(catalogs, links)
     for system in sorted(snap.systems):
         analysis = systems.analysis(store, snap, system)
-        analysis.links = links          # catalog links are the same for every system of the release
+        analysis.links, analysis.mappings = links, chains   # the release's, the same for every system
         yield system, analysis
 
 

@@ -27,7 +27,8 @@ class StoredVersion:
 class Release:
     iri: str
     manifest: dict
-    graphs: tuple[str, ...]
+    graphs: tuple[str, ...]     # one per catalog and version, and their closure
+    union: str                  # all of them in one graph: the default graph queries read
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,19 @@ class Snapshot:
     systems: dict[str, StoredVersion]
     release: Release | None
 
-    def graphs(self, system: str | None = None) -> list[str]:
-        """The graphs to read for one system, or for every system (cross-system questions)."""
+    def dataset(self, system: str | None = None) -> tuple[list[str], list[str]]:
+        """(default, named) graphs to read one system, or every system (for cross-system questions).
+        The default graph is the release's union graph, the ontology and the system's own graphs;
+        the named graphs are the catalog graphs (GRAPH patterns find a link's catalog there), and,
+        for every system, each system's graphs too."""
         versions = [self.systems[system]] if system else list(self.systems.values())
-        found = set(self.release.graphs if self.release else ())
+        default = {self.release.union} if self.release else set()
+        named = set(self.release.graphs) if self.release else set()
         for version in versions:
-            found.update(version.graphs)
-        return sorted(found)
+            default.update(version.graphs)
+            if system is None:
+                named.update(version.graphs)
+        return sorted(default), sorted(named)
 
 
 def snapshot(store) -> Snapshot:
@@ -53,11 +60,11 @@ def snapshot(store) -> Snapshot:
         systems[row["id"].value] = (row["version"].value, row["created"].value, row["sourceName"].value)
     versions = {sid: StoredVersion(sid, iri, created, name, tuple(graphs[iri]))
                 for sid, (iri, created, name) in systems.items()}
-    release, manifest, release_graphs = None, None, []
+    release, release_graphs = None, set()
     for row in store.query(text("store-release")):
-        release, manifest = row["release"].value, row["manifest"].value
-        release_graphs.append(row["graph"].value)
-    return Snapshot(versions, Release(release, json.loads(manifest), tuple(sorted(set(release_graphs))))
+        release, manifest, union = row["release"].value, row["manifest"].value, row["union"].value
+        release_graphs.add(row["graph"].value)
+    return Snapshot(versions, Release(release, json.loads(manifest), tuple(sorted(release_graphs)), union)
                     if release else None)
 
 

@@ -21,12 +21,15 @@ def push(store, installation: Installation) -> registry.Release:
     files = [(g["graph"], installation.path / g["file"]) for entry in installation.catalogs.values()
              for g in entry["graphs"]]
     files.append(("catalogs/inferred", installation.inferred_file))
+    digests, everything = [], []
     for name, path in files:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        iri = ensure_graph(store, name, ntriples_of(path), digest)
+        digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        everything.append(ntriples_of(path))
+        iri = ensure_graph(store, name, everything[-1], digests[-1])
         registry.change(store, "release-graph", release=release, graph=NamedNode(iri))
+    union = ensure_graph(store, "catalogs/union", b"".join(everything), hashlib.sha256("".join(digests).encode()).hexdigest())
     registry.change(store, "switch-release", release=release, id=Literal(installation.release),
-                    newManifest=Literal(json.dumps(installation.manifest)))
+                    newManifest=Literal(json.dumps(installation.manifest)), union=NamedNode(union))
     return registry.snapshot(store).release
 
 

@@ -64,7 +64,7 @@ def analysis(store, snap: registry.Snapshot, system: str, engine: str = "fast") 
     name, source_text = registry.source(store, snap.systems[system])
     model = parse_model(source_text, name, validate=False)
     catalogs = Installation(None, snap.release.manifest) if snap.release else None
-    return Analysis(model, None, catalogs, DatasetView(store, snap.graphs(system)), engine)
+    return Analysis(model, None, catalogs, DatasetView(store, *snap.dataset(system)), engine)
 
 
 def ensure_graph(store, name: str, ntriples: bytes, digest: str | None = None) -> str:

@@ -54,8 +54,8 @@ class StoreRegistry:
 
     def dataset(self) -> DatasetView:
         """Every current graph of the store (catalogs, ontology, each system's model and inferences)."""
-        graphs = self.snapshot().graphs()
+        default, named = self.snapshot().dataset()
         with self._lock:
-            if self._dataset is None or self._dataset.graphs != graphs:
-                self._dataset = DatasetView(self.store, graphs)
+            if self._dataset is None or (self._dataset.default, self._dataset.named) != (default, named):
+                self._dataset = DatasetView(self.store, default, named)
             return self._dataset
