@@ -24,7 +24,10 @@ class CatalogGraph:
         self.graph.add((s, p, o))
 
     def literal(self, s, p, value, **kw) -> None:
-        """Add a literal unless the value is empty."""
+        """Add a literal unless the value is empty; text without surrounding white space (sources
+        leave some, and stores disagree on keeping it)."""
+        if isinstance(value, str):
+            value = value.strip()
         if value not in (None, "", [], {}):
             self.graph.add((s, p, Literal(value, **kw)))
 

@@ -109,8 +109,8 @@ class _Builder:
             facts = self.entry(r["requirement"])
             out.append({"id": r["requirementId"], "label": facts.get("label") or r["requirementId"],
                         "description": facts.get("description"), "url": facts.get("page"),
-                        "scope": "system" if r["systemWide"] == "true" else "components",
-                        "components": [] if r["systemWide"] == "true" else _split(r["holders"])})
+                        "scope": r["scope"],
+                        "components": [] if r["scope"] == "system" else _split(r["holders"])})
         return out
 
     # ------------------------------------------------------------ model elements
@@ -164,7 +164,7 @@ class _Builder:
         out = [{"id": f["flowId"], "label": f["label"] or f["flowId"], "description": f["description"],
                 "source": f["sourceId"], "target": f["targetId"], "protocol": f["protocol"],
                 "data": _split(f["carries"]), "bidirectional": f["bidirectional"] == "true",
-                "crosses": _split(f["crossings"]), "line": self.line(f["flowId"]), "anchor": anchor(f["flowId"]),
+                "crosses": [c.replace(" > ", " → ") for c in _split(f["crossings"])], "line": self.line(f["flowId"]), "anchor": anchor(f["flowId"]),
                 "coverage": self.element_coverage(f["flowId"]), "threats": self.threats_of(f["flowId"])}
                for f in self.query("report-flows")]
         return sorted(out, key=lambda f: self.order(f["id"]))

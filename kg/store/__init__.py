@@ -3,6 +3,7 @@ or any SPARQL 1.1 server reached through SPARQLWrapper. Both answer the same int
 (query, update, add_graph, drop_graph); `open_store` picks one from a URL."""
 
 import os
+import re
 from pathlib import Path
 
 from kg.errors import InputError, Problem
@@ -14,6 +15,7 @@ from kg.store.embedded import EmbeddedStore
 __all__ = ["DatasetView", "StoreError", "open_store", "store_url"]
 
 ENV = "THREATKG_STORE"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def store_url(option: str | None) -> str | None:
@@ -26,11 +28,13 @@ def open_store(url: str | None):
     None an embedded store on disk (None: THREATKG_HOME/store)."""
     if url is None:
         return EmbeddedStore(home() / "store")
-    if url.startswith(("http://", "https://")):
+    if url.lower().startswith(("http://", "https://")):
         from kg.store.remote import RemoteStore
         return RemoteStore.from_url(url)
     if url == "memory:":
         return EmbeddedStore(None)
+    if _SCHEME.match(url):
+        raise StoreError(url, "not a store URL: expected http(s)://HOST[:PORT][/PATH], memory:, file:PATH or a folder")
     path = Path(url.removeprefix("file:"))
     if path.exists() and not path.is_dir():
         raise InputError(Problem(url, "not a store: give a folder for an embedded store, memory:, or the "

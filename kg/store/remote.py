@@ -3,8 +3,10 @@ SPARQL Protocol (POST, form-encoded, the dataset as default-graph-uri / named-gr
 by the Graph Store Protocol when the server has one, else by INSERT … WHERE {} in chunks that never split
 a blank node's triples. Credentials, timeout and retries come from the environment."""
 
+import ast
 import http.client
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -27,6 +29,7 @@ GRAPH_TYPES = {"application/n-triples": RdfFormat.N_TRIPLES, "text/plain": RdfFo
 GRAPH_ACCEPT = "application/n-triples, text/plain;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5"
 CHUNK = 1000                  # triples per INSERT request (Virtuoso's parser fails at about 1,500)
 RETRIED_STATUS = {502, 503, 504}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class RemoteStore:
             client.addCustomHttpHeader(name, value)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)   # its guess of the form, replaced below
-            client.setQuery(sparql)
+            client.setQuery(ascii_only(sparql))
         client.queryType = kind
         return client
 
@@ -134,9 +137,10 @@ class RemoteStore:
             try:
                 return request()
             except Exception as err:  # noqa: BLE001  (every failure becomes one clear StoreError)
-                retry, message = _diagnose(err, self.timeout)
+                retry, message, about_request = _diagnose(err, self.timeout)
                 if not retry or attempt == self.retries:
-                    raise StoreError(self.where, f"{message} (request: {_excerpt(what)})") from None
+                    raise StoreError(self.where, f"{message} (request: {_excerpt(what)})" if about_request
+                                     else message) from None
                 time.sleep(0.5 * 2 ** attempt)
         raise AssertionError("unreachable")
 
@@ -170,35 +174,44 @@ def _auth_headers() -> dict[str, str]:
     return {}
 
 
-def _diagnose(err: Exception, timeout: float) -> tuple[bool, str]:
-    """(worth retrying, a message for the user) for a failed request."""
+def _diagnose(err: Exception, timeout: float) -> tuple[bool, str, bool]:
+    """(worth retrying, a message for the user, whether the request itself is to blame) for a failure."""
     status = getattr(err, "code", None)
+    detail = ""
     if isinstance(err, SPARQLWrapperException):
         status = {"QueryBadFormed": 400, "Unauthorized": 401, "EndPointNotFound": 404, "URITooLong": 414,
                   "EndPointInternalError": 500}.get(type(err).__name__)
-        detail = str(err).split("Response:", 1)[-1].strip().splitlines()
-        detail = detail[0] if detail else type(err).__name__
-    else:
-        detail = ""
+        lines = str(err).split("Response:", 1)[-1].strip().splitlines()
+        detail = _unquote(lines[0]) if lines else type(err).__name__
     if isinstance(err, urllib.error.HTTPError):
         detail = _body(err)
     if status in (401, 403):
         return False, (f"the store refused the credentials (HTTP {status}): set THREATKG_STORE_USER and "
-                       "THREATKG_STORE_PASSWORD, or THREATKG_STORE_TOKEN")
+                       "THREATKG_STORE_PASSWORD, or THREATKG_STORE_TOKEN"), False
     if status == 404:
-        return False, "no SPARQL endpoint at this URL (HTTP 404)"
+        return False, "no SPARQL endpoint at this URL (HTTP 404)", False
     if status is not None:
-        return status in RETRIED_STATUS, f"the store answered HTTP {status}: {detail or 'no details'}"
+        return status in RETRIED_STATUS, f"the store answered HTTP {status}: {detail or 'no details'}", status < 500
     reason = getattr(err, "reason", err)
     if isinstance(reason, (TimeoutError, socket.timeout)):
-        return False, f"no answer within {timeout:g} s"
+        return False, f"no answer within {timeout:g} s", True
     if isinstance(reason, ConnectionRefusedError):
-        return True, "cannot connect: connection refused (is the SPARQL server running?)"
+        return True, "cannot connect: connection refused (is the SPARQL server running?)", False
     if isinstance(reason, socket.gaierror):
-        return False, f"cannot resolve the host ({reason.strerror or reason})"
+        return False, f"cannot resolve the host ({reason.strerror or reason})", False
     if isinstance(reason, (ConnectionError, http.client.HTTPException, OSError)):
-        return True, f"the connection failed: {reason or type(reason).__name__}"
-    return False, f"the request failed: {type(err).__name__}: {err}"
+        return True, f"the connection failed: {reason or type(reason).__name__}", False
+    return False, f"the request failed: {type(err).__name__}: {err}", True
+
+
+def _unquote(text: str) -> str:
+    """SPARQLWrapper quotes the server's answer as a bytes literal (b'...'): its text."""
+    if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:
+        try:
+            return ast.literal_eval(text).decode("utf-8", "replace")
+        except (ValueError, SyntaxError):
+            pass
+    return text
 
 
 def _body(err: urllib.error.HTTPError) -> str:
@@ -207,6 +220,12 @@ def _body(err: urllib.error.HTTPError) -> str:
     except OSError:
         return ""
     return text.splitlines()[0][:300] if text else ""
+
+
+def ascii_only(sparql: str) -> str:
+    """The request with every non-ASCII character written as a SPARQL \\u / \\U escape (Virtuoso
+    reads a form-encoded body in a narrow charset and turns them into '?')."""
+    return _NON_ASCII.sub(lambda m: f"\\u{ord(m[0]):04X}" if ord(m[0]) <= 0xFFFF else f"\\U{ord(m[0]):08X}", sparql)
 
 
 def _excerpt(text: str) -> str:
