@@ -165,7 +165,8 @@ def _via(rows) -> int:
 
 
 def queries(n: int, components: int, profile, threat: str):
-    """(label, fn(store, snap, run) → result, signature(result), runs at most) of every measured query."""
+    """(label, fn(store, snap, run) → result, signature(result), describe(signature), runs at most) of every
+    measured query."""
 
     def one_system(store, snap, i):
         return _system(i, n), threat_rows(systems.analysis(store, snap, _system(i, n)))
@@ -188,19 +189,24 @@ def queries(n: int, components: int, profile, threat: str):
 
     return [
         ("1 registry snapshot", lambda s, snap, i: registry.snapshot(s),
-         lambda r: (len(r.systems), len(r.release.graphs) if r.release else 0), None),
+         lambda r: (len(r.systems), len(r.release.graphs) if r.release else 0),
+         lambda a: f"{a[0]} systems, {a[1]} catalog graphs", None),
         ("2 threats of a system, explained", one_system,
-         lambda r: (r[0], len(r[1]), _via(r[1])), None),
+         lambda r: (r[0], len(r[1]), _via(r[1])), lambda a: f"{a[1]} rows, {a[2]} explanations", None),
         ("3 threats of a component, explained", one_component,
-         lambda r: (r[0], r[1], len(r[2]), _via(r[2])), None),
+         lambda r: (r[0], r[1], len(r[2]), _via(r[2])), lambda a: f"{a[2]} rows ({a[1]})", None),
         (f"4 coverage of a system ({PROFILE})", coverage_one,
-         lambda r: (r[0], tuple(sorted(r[1].items()))), None),
+         lambda r: (r[0], tuple(sorted(r[1].items()))),
+         lambda a: "{threats} threats, {open} open".format(**dict(a[1])), None),
         (f"5 who leaves {THREAT} open (all)", exposed_open,
-         lambda r: (len(r[0]), sum(x["status"] == "open" for x in r[0]), tuple(r[1])), None),
+         lambda r: (len(r[0]), sum(x["status"] == "open" for x in r[0]), tuple(r[1])),
+         lambda a: f"{a[0]} rows, {a[1]} open, in {len(a[2])} systems", None),
         (f"6 coverage by system ({PROFILE})", lambda s, snap, i: across.coverage_by_system(s, profile),
-         lambda r: tuple((x["system"], x["threats"], x["addressed"], x["open"], x["components"]) for x in r), 1),
+         lambda r: tuple((x["system"], x["threats"], x["addressed"], x["open"], x["components"]) for x in r),
+         lambda a: f"{len(a)} systems, {sum(x[1] for x in a)} threats, {sum(x[3] for x in a)} open", 1),
         ("7 SPARQL: threat pairs per system", pairs,
-         lambda r: tuple((x["system"], int(x["pairs"])) for x in r), None),
+         lambda r: tuple((x["system"], int(x["pairs"])) for x in r),
+         lambda a: f"{len(a)} systems, {sum(x[1] for x in a)} pairs", None),
     ]
 
 
@@ -236,8 +242,8 @@ def table(rows: list[list[str]], markdown: bool) -> str:
         lines = ["| " + " | ".join(rows[0]) + " |", "|" + "|".join(["---"] + ["---:"] * (len(rows[0]) - 1)) + "|"]
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows[1:]])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
-    return "\n".join([fmt(rows[0]), "-" * (sum(widths) + 2 * (len(widths) - 1))] + [fmt(r) for r in rows[1:]])
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    return "\n".join([lines[0], "-" * (sum(widths) + 2 * (len(widths) - 1))] + lines[1:])
 
 
 def report(size, components, names, loads, push, results, repeat, markdown) -> str:
@@ -254,7 +260,8 @@ def report(size, components, names, loads, push, results, repeat, markdown) -> s
 
     if push:
         row("load: push the catalog release (once)", {k: [v] for k, v in push.items()}, 1)
-    row(f"load: add one system of {components} components", loads, 10 ** 9)
+    added = len(next(iter(loads.values())))
+    row(f"load: add a system of {components} components ({added} added)", loads, added)
     for label, cells in results.items():
         reps = 1 if label.startswith("6") else repeat
         row(label, {name: cell.samples for name, cell in cells.items()}, reps)
@@ -322,14 +329,15 @@ def bench(args, urls: dict[str, str]) -> int:
             if (i + 1) % 10 == 0 or i + 1 == size:
                 say(f"{i + 1} systems loaded ({time.monotonic() - began:.0f} s)")
         loaded = size
-        results = {}
+        results, described = {}, {}
         snaps = {name: registry.snapshot(store) for name, store in stores.items()}
         for name, store in stores.items():   # process-wide caches (ontology, TBox, profiles) outside the measure
-            threat_rows(systems.analysis(store, snaps[name], _system(0, size)), component=_component(0, args.components))
-        for label, fn, signature, most in queries(size, args.components, profile, threat):
+            analysis = systems.analysis(store, snaps[name], _system(0, size))
+            threat_rows(analysis, component=_component(0, args.components))
+        for label, fn, signature, describe, most in queries(size, args.components, profile, threat):
             if label.startswith("6") and size > args.cross_max:
                 continue
-            results[label] = {}
+            results[label], described[label.split()[0]] = {}, describe
             for name, store in stores.items():
                 results[label][name] = Cell().run(lambda i: fn(store, snaps[name], i), signature,
                                                   most or args.repeat, args.budget)
@@ -337,12 +345,15 @@ def bench(args, urls: dict[str, str]) -> int:
                     f"median {_duration(statistics.median(results[label][name].samples))}")
         print(report(size, args.components, names, {n: loads[n] for n in names}, push if size == sizes[0] else {},
                      results, args.repeat, args.markdown))
+        first = {label.split()[0]: cells[names[0]].answers[0] for label, cells in results.items()}
+        print(f"\nanswers (run 1, {names[0]}): " + "; ".join(f"{q}: {described[q](a)}" for q, a in first.items()))
         problems = agreement(results, names)
         differences += len(problems)
         if len(names) > 1:
-            print(f"\nanswers: {'the same' if not problems else 'DIFFERENT'} on {', '.join(names)} "
+            print(f"answers: {'the same' if not problems else 'DIFFERENT'} on {', '.join(names)} "
                   f"({len(results)} queries, compared run by run)" + (":" if problems else ""))
-            print("\n".join(problems))
+            if problems:
+                print("\n".join(problems))
         if size > args.cross_max:
             print(f"(query 6 skipped above --cross-max {args.cross_max} systems)")
         print(f"({load_machine()}; {time.monotonic() - began:.0f} s so far)\n", flush=True)

@@ -9,9 +9,8 @@ from pyoxigraph import Literal as OxLiteral
 from pyoxigraph import NamedNode, Store
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS
 
-from kg.namespaces import TM
 from kg.queries import run
 
 MAX_DEPTH = 12

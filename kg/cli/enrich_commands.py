@@ -3,9 +3,11 @@
 import click
 
 from kg.cli import main
-from kg.cli.options import output_format
+from kg.cli.options import catalogs_store, output_format
 from kg.enrichment import enrich
 from kg.render import as_json, render
+from kg.store import open_store, store_url
+from kg.store.releases import catalog_view
 
 COLUMNS = ["relation", "object", "label", "endpoint", "fetched", "cache"]
 
@@ -14,7 +16,8 @@ COLUMNS = ["relation", "object", "label", "endpoint", "fetched", "cache"]
 @click.argument("official_id", metavar="ID")
 @click.option("--refresh", is_flag=True, help="Ask the endpoints again even when the cached answer is fresh.")
 @output_format("table", "json")
-def enrich_command(official_id, refresh, fmt):
+@catalogs_store
+def enrich_command(official_id, refresh, fmt, store):
     """Facts about catalog entry ID (CWE-89, CAPEC-66, T1110 …) from external SPARQL endpoints.
 
     The enrichments and the allowlist of endpoints are catalogs/enrichment.yaml, extended or overridden by
@@ -24,7 +27,8 @@ def enrich_command(official_id, refresh, fmt):
     Exit codes: 0 when the enrichment ran, even when an endpoint failed (each failure is printed on
     stderr, and listed under "sources" in JSON, while the other endpoints' facts are shown); 2 for an
     unknown id, no installed catalogs or an invalid enrichment.yaml."""
-    facts = enrich(official_id, refresh=refresh)
+    url = store_url(store)
+    facts = enrich(official_id, catalog_view(open_store(url)) if url else None, refresh=refresh)
     for source in facts.sources:
         if source.message:
             click.echo(f"{source.enrichment}: {source.endpoint} ({source.url}): {source.status}: {source.message}",

@@ -21,3 +21,6 @@ store_option = click.option("--store", "store", metavar="URL", default=None,
 store_of_systems = click.option("--store", "store", metavar="URL", default=None,
                                 help="The store (default $THREATKG_STORE, else the embedded store in "
                                      "THREATKG_HOME/store): an http(s):// SPARQL server URL, a folder, or memory:.")
+catalogs_store = click.option("--store", "store", metavar="URL", default=None,
+                              help="Read the catalogs of this store (default $THREATKG_STORE; unset: the installed "
+                                   "catalogs): an http(s):// SPARQL server URL or a folder.")

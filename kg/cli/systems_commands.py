@@ -11,8 +11,8 @@ from kg.cli.catalogs import catalogs
 from kg.cli.model_commands import _print, _read_query
 from kg.cli.options import output_format, reasoner
 from kg.cli.options import store_of_systems as store_option
-from kg.errors import InputError, Problem
 from kg.coverage import IN_PLACE
+from kg.errors import InputError, Problem
 from kg.ids import iri_of, known_forms
 from kg.model.load import load_model
 from kg.model.source import read_text

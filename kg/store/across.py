@@ -6,14 +6,13 @@ from kg.coverage import coverage
 from kg.mapping import MappingIndex
 from kg.profiles import Profile
 from kg.provenance import LinkIndex
-from kg.store import registry, systems
+from kg.store import registry, releases, systems
 from kg.store.dataset import DatasetView
 from kg.threats import threat_rows
 
 
 def _analyses(store, snap: registry.Snapshot):
-    catalogs = DatasetView(store, [snap.release.union], list(snap.release.graphs)) if snap.release else \
-        DatasetView(store, [], [])
+    catalogs = releases.catalog_view(store) if snap.release else DatasetView(store, [], [])
     links = LinkIndex(catalogs)
     chains = MappingIndex(catalogs, links)
     for system in sorted(snap.systems):

@@ -9,9 +9,11 @@ from pyoxigraph import Literal, NamedNode
 
 from kg.catalogs import installed
 from kg.catalogs.installed import Installation
+from kg.errors import InputError, Problem
 from kg.namespaces import GRAPH
 from kg.reasoning import ntriples_of
 from kg.store import registry
+from kg.store.dataset import DatasetView
 from kg.store.systems import ensure_graph
 
 
@@ -39,3 +41,12 @@ def ensure(store) -> registry.Release | None:
     if current is None and installed.current() is not None:
         current = push(store, installed.current())
     return current
+
+
+def catalog_view(store) -> DatasetView:
+    """The store's current release as a dataset (its union graph; its catalog graphs named)."""
+    release = registry.snapshot(store).release
+    if release is None:
+        raise InputError(Problem(getattr(store, "where", "store"), "the store holds no catalogs: run "
+                                                                   "`threatkg catalogs push --store URL`"))
+    return DatasetView(store, [release.union], list(release.graphs))

@@ -10,11 +10,11 @@ from functools import lru_cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
 
+from kg import ontology
 from kg.analysis import Analysis, model_ntriples, ontology_ntriples
 from kg.catalogs.installed import Installation
 from kg.errors import InputError, Problem
 from kg.model.load import Model, parse_model
-from kg import ontology
 from kg.namespaces import GRAPH, model_iri
 from kg.queries import text
 from kg.reasoning import infer

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.conftest import EXAMPLE
+from tests.servers import oxigraph_server
 from tests.web.conftest import SYSTEM, make_app
 
 START = ["/", f"/system/{SYSTEM}", "/api/systems", f"/api/systems/{SYSTEM}", f"/api/systems/{SYSTEM}/threats",
@@ -19,8 +20,10 @@ LINKS = re.compile(rb'href="(/[^"#]*)"')
 
 
 @pytest.fixture(scope="module")
-def stored_app(oxigraph, catalog_home):
-    return make_app([EXAMPLE], catalog_home, STORE=oxigraph.base_url)
+def stored_app(catalog_home, tmp_path_factory):
+    """The example added to an Oxigraph server of its own (the shared one holds other systems)."""
+    with oxigraph_server(tmp_path_factory.mktemp("pages-store")) as server:
+        yield make_app([EXAMPLE], catalog_home, STORE=server.base_url)
 
 
 def _get(client, path):
