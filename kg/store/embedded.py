@@ -37,6 +37,3 @@ class EmbeddedStore:
 
     def drop_graph(self, graph: str) -> None:
         self.oxigraph.update(f"DROP SILENT GRAPH <{graph}>")
-
-    def close(self) -> None:
-        self.oxigraph.flush()

@@ -114,7 +114,7 @@ class RemoteStore:
 
     # ------------------------------------------------------------ bulk loads
     def add_graph(self, graph: str, ntriples: bytes) -> None:
-        """Add N-Triples to a named graph: one Graph Store Protocol POST, or INSERT DATA chunks."""
+        """Add N-Triples to a named graph: one Graph Store Protocol POST, or INSERT requests in chunks."""
         if self.endpoints.gsp:
             url = f"{self.endpoints.gsp}?{urllib.parse.urlencode({'graph': graph})}"
             request = urllib.request.Request(url, data=ntriples, method="POST",
@@ -126,9 +126,6 @@ class RemoteStore:
 
     def drop_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}>")
-
-    def close(self) -> None:
-        """Nothing to release: every request opens and closes its own connection."""
 
     # ------------------------------------------------------------ errors and retries
     def _send(self, request, what: str):

@@ -3,6 +3,7 @@ the example stored in an Oxigraph server, every page reachable from the overview
 byte (CSRF tokens aside) with the in-memory app's."""
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -13,7 +14,9 @@ from tests.web.conftest import SYSTEM, make_app
 START = ["/", f"/system/{SYSTEM}", "/api/systems", f"/api/systems/{SYSTEM}", f"/api/systems/{SYSTEM}/threats",
          f"/api/systems/{SYSTEM}/coverage?profile=asvs-4.0.3-L1", "/api/catalogs", "/api/threats/CAPEC-66",
          "/api/map/CAPEC-66", "/api/map/v4.0.3-5.3.4", "/id/capec/CAPEC-66", "/search?q=injection",
-         f"/system/{SYSTEM}/coverage?profile=asvs-4.0.3-L1"]
+         f"/system/{SYSTEM}/coverage?profile=asvs-4.0.3-L1",
+         "/sparql?" + urlencode({"query": "SELECT ?threat WHERE { ?element dcterms:identifier 'data-layer' ; "
+                                          "tm:exposedTo ?threat } ORDER BY ?threat"})]
 PAGES = 150
 TOKENS = re.compile(rb'(name="csrf_token" value=|name="csrf-token" content=)"[^"]*"')
 LINKS = re.compile(rb'href="(/[^"#]*)"')
