@@ -17,16 +17,11 @@ import contextlib
 import csv
 import io
 import os
-import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import yaml
@@ -45,6 +40,7 @@ from kg.sparql import run_query  # noqa: E402
 from kg.store import DatasetView, open_store  # noqa: E402
 from kg.store import across, registry, releases, systems  # noqa: E402
 from kg.threats import threat_rows  # noqa: E402
+from tests.servers import oxigraph_server, virtuoso_server  # noqa: E402  (the test suite's, started the same way)
 
 REPO = Path(__file__).resolve().parent.parent
 STORES = ("embedded", "oxigraph", "virtuoso")
@@ -54,73 +50,6 @@ PAIRS_PER_SYSTEM = """SELECT ?system (COUNT(*) AS ?pairs) WHERE {
   { SELECT DISTINCT ?system ?element ?threat WHERE {
       ?element tm:exposedTo ?threat ; tm:partOf ?s . ?s a tm:System ; dcterms:identifier ?system } }
 } GROUP BY ?system ORDER BY ?system"""
-
-
-# ------------------------------------------------------------------ servers
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "?" + urllib.parse.urlencode({"query": "ASK {}"}), timeout=5):
-            return True
-    except OSError:
-        return False
-
-
-def _stop(process: subprocess.Popen, what: str) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    print(f"... stopped {what} (pid {process.pid})", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def oxigraph_server(workdir: Path):
-    """`oxigraph serve` on a free loopback port, data in WORKDIR/db; yields its base URL."""
-    beside_python = Path(sys.executable).with_name("oxigraph")
-    exe = str(beside_python) if beside_python.exists() else shutil.which("oxigraph")
-    if exe is None:
-        raise SystemExit("the `oxigraph` command is missing (pip install oxigraph), or pass --oxigraph URL")
-    base = f"http://127.0.0.1:{_free_port()}"
-    with (workdir / "oxigraph.log").open("wb") as log:   # its own session: Ctrl+C reaches only us
-        process = subprocess.Popen([exe, "serve", "--location", str(workdir / "db"), "--bind", base[7:]],
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(base + "/query"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"oxigraph at {base} did not start; see {workdir / 'oxigraph.log'}")
-            time.sleep(0.2)
-        print(f"... oxigraph server at {base} (pid {process.pid})", file=sys.stderr, flush=True)
-        yield base
-    finally:
-        _stop(process, "oxigraph")
-
-
-@contextlib.contextmanager
-def virtuoso_server(workdir: Path):
-    """A private Virtuoso started by .ci/virtuoso-start; yields its /sparql URL."""
-    if shutil.which("virtuoso-t") is None:
-        raise SystemExit("virtuoso-t is missing (apt-get install virtuoso-opensource), or pass --virtuoso URL "
-                         "or leave it out of --stores")
-    process = subprocess.Popen([sys.executable, str(REPO / ".ci" / "virtuoso-start"), str(workdir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        started = process.stdout.readline().split()
-        if not started:
-            raise SystemExit(f"Virtuoso did not start:\n{process.stderr.read()}")
-        print(f"... virtuoso at {started[0]} (pid {started[1]})", file=sys.stderr, flush=True)
-        yield started[0] + "/sparql"
-    finally:
-        _stop(process, "virtuoso")   # SIGTERM: virtuoso-start stops virtuoso-t and waits for it
 
 
 # ------------------------------------------------------------------ measuring
@@ -386,9 +315,9 @@ def main() -> None:
         if "oxigraph" in wanted:
             if not args.oxigraph:
                 (work / "oxigraph").mkdir()
-            urls["oxigraph"] = args.oxigraph or stack.enter_context(oxigraph_server(work / "oxigraph"))
+            urls["oxigraph"] = args.oxigraph or stack.enter_context(oxigraph_server(work / "oxigraph")).base_url
         if "virtuoso" in wanted:
-            urls["virtuoso"] = args.virtuoso or stack.enter_context(virtuoso_server(work / "virtuoso"))
+            urls["virtuoso"] = args.virtuoso or stack.enter_context(virtuoso_server(work / "virtuoso")).query_url
         try:
             status = bench(args, urls)
         except KeyboardInterrupt:
