@@ -1,6 +1,7 @@
 """Questions over every system in a store: which systems inherit a threat and leave it open, and the
 coverage of a profile system by system. Each system is answered by the same code as a single model
-(threat rows, coverage), without explanations, sharing one index of catalog links."""
+(threat rows, coverage), without explanations, sharing the release's index of catalog links and its
+requirement ↔ threat chains."""
 
 from kg.coverage import coverage
 from kg.mapping import MappingIndex

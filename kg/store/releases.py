@@ -1,6 +1,6 @@
 """Catalog releases in a store: each catalog graph and the release's closure uploaded once under a
-content-addressed name (graph/<catalog>/<version>/<digest>), then the release switched in by one
-registry update."""
+content-addressed name (graph/<catalog>/<version>/<digest>), with a union of them all (the default
+graph queries read), then the release switched in by one registry update."""
 
 import hashlib
 import json
