@@ -290,6 +290,11 @@ def bench(args, urls: dict[str, str]) -> int:
     return 1 if differences else 0
 
 
+def _terminated(*_) -> None:
+    print("terminated (SIGTERM)", file=sys.stderr, flush=True)
+    sys.exit(143)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--systems", default="1,10,100", help="numbers of stored systems to measure at")
@@ -306,7 +311,7 @@ def main() -> None:
     wanted = [s.strip() for s in args.stores.split(",") if s.strip()]
     if unknown := set(wanted) - set(STORES):
         parser.error(f"unknown store(s): {', '.join(sorted(unknown))}")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stop the servers on SIGTERM too
+    signal.signal(signal.SIGTERM, _terminated)   # stop the servers on SIGTERM too
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="threatkg-bench-stores-")))
         urls = {}
