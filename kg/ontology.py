@@ -3,9 +3,11 @@
 import hashlib
 from functools import lru_cache
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from kg.catalogs.attachments import FILE as ATTACHMENTS
+from kg.catalogs.applicability import FILE as APPLICABILITY
+from kg.catalogs.applicability import condition_graph
 from kg.catalogs.attachments import attachment_axioms
 from kg.paths import catalogs_data_dir, ontologies_dir
 from kg.queries import select
@@ -26,15 +28,17 @@ def _axioms() -> Graph:
 
 @lru_cache(maxsize=1)
 def ontology() -> Graph:
-    """The ontology files plus the catalog attachments (catalogs/attachments.yaml) as axioms."""
-    return _axioms() + attachment_axioms(kinds())
+    """The ontology files plus the catalog attachments (catalogs/attachments.yaml) as axioms and the
+    applicability conditions (catalogs/applicability.yaml)."""
+    return (_axioms() + attachment_axioms(kinds(), capabilities())
+            + condition_graph(catalogs_data_dir() / APPLICABILITY, kinds(), capabilities()))
 
 
 @lru_cache(maxsize=1)
 def digest() -> str:
     """SHA-256 of the files the ontology is built from: its identity in a store."""
     h = hashlib.sha256()
-    for path in ontology_files() + [catalogs_data_dir() / ATTACHMENTS]:
+    for path in ontology_files() + [catalogs_data_dir() / ATTACHMENTS, catalogs_data_dir() / APPLICABILITY]:
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -49,6 +53,18 @@ def kinds() -> dict[str, str]:
 def attributes() -> dict[str, str]:
     """YAML attribute key → datatype property IRI, from the tm:attributeName annotations."""
     return {str(r.name): str(r.prop) for r in select(ontology(), "attributes")}
+
+
+@lru_cache(maxsize=1)
+def capabilities() -> dict[str, str]:
+    """YAML capability token → capability IRI (ontologies/capabilities.ttl)."""
+    return {str(r.token): str(r.capability) for r in select(_axioms(), "capabilities")}
+
+
+@lru_cache(maxsize=None)
+def known_values(prop: str) -> frozenset[str]:
+    """The values of a datatype property that some axiom gives a meaning to (technologies, protocols)."""
+    return frozenset(str(r.value) for r in select(_axioms(), "known-values", property=URIRef(prop)))
 
 
 @lru_cache(maxsize=1)

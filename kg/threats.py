@@ -1,16 +1,21 @@
 """The threats each element of a model inherits, one row per (element, threat), with every
-explanation and the provenance of each catalog link used. Four routes, one query each:
-direct attachments (STRIDE per element, zones, flows, curated catalog threats), weaknesses → CAPEC,
-attack domains → CAPEC, CoSAI risks → ATLAS."""
+explanation and the provenance of each catalog link used. Four routes, one query each, make
+candidates: direct attachments (STRIDE per element, zones, flows, curated catalog threats),
+weaknesses → CAPEC, attack domains → CAPEC, CoSAI risks → ATLAS. A candidate catalog threat is
+listed when the element meets every applicability condition on it (catalogs/applicability.yaml,
+decided in SPARQL); the others are excluded candidates, each with the conditions it failed."""
 
 from collections import defaultdict
 from functools import cached_property
 
+from pyoxigraph import NamedNode
 from rdflib import Literal, URIRef
 
 from kg.analysis import Analysis
 from kg.namespaces import ID, STRIDE, TM, model_iri
+from kg.ontology import capabilities, kinds
 from kg.provenance import weakest
+from kg.queries import run_values
 
 STRIDE_ORDER = "STRIDE"
 
@@ -88,7 +93,51 @@ ATTACHMENTS = "catalogs/attachments.yaml"
 def threat_rows(analysis: Analysis, component: str | None = None, threat: str | None = None,
                 explain: bool = True) -> list[dict]:
     """Every (element, threat) row of the system, or of one component or one threat (its IRI);
-    explain=False leaves out the explanations (for questions over many systems)."""
+    explain=False leaves out the explanations (for questions over many systems). Each catalog row
+    carries the applicability conditions it met (`conditions`)."""
+    return [r for r in _candidates(analysis, component, threat, explain) if not r.get("excluded_by")]
+
+
+def excluded_candidates(analysis: Analysis, component: str | None = None, threat: str | None = None) -> list[dict]:
+    """The catalog threats a route brought to an element but an applicability condition excluded,
+    each with the conditions it failed (`excluded_by`) and how it was brought (`via`)."""
+    return [r for r in _candidates(analysis, component, threat, True) if r.get("excluded_by")]
+
+
+def _candidates(analysis: Analysis, component: str | None, threat: str | None, explain: bool) -> list[dict]:
+    """Every candidate row, with its applicability conditions decided."""
+    rows = _routes(analysis, component, threat, explain)
+    catalog = [r for r in rows if r["source"] != "STRIDE"]
+    checked = _conditions(analysis, catalog)
+    for row in catalog:
+        found = checked.get((row["component"], row["iri"]), [])
+        row["conditions"] = [c for c in found if c["met"]]
+        if failed := [c for c in found if not c["met"]]:
+            row["excluded_by"] = failed
+    return rows
+
+
+def _conditions(analysis: Analysis, rows: list[dict]) -> dict[tuple, list[dict]]:
+    """(element id, threat IRI) → its applicability conditions, each met or not, with the options
+    (capability tokens, kind names or class labels) one of which would meet it."""
+    system = analysis.model.system
+    pairs = {(NamedNode(str(model_iri(system, r["component"]))), NamedNode(r["iri"])) for r in rows}
+    token = {iri: name for name, iri in capabilities().items()} | {iri: name for name, iri in kinds().items()}
+    found = defaultdict(list)
+    for sol in run_values(analysis.store, "threat-conditions", sorted(pairs, key=str)):
+        element_id = sol["element"].value.rsplit("/", 1)[1]
+        options = sol["options"].value.split() if sol["options"] else []
+        found[(element_id, sol["threat"].value)].append({
+            "why": sol["why"].value, "met": sol["met"].value == "true",
+            "provenance": sol["provenance"].value.rsplit("#", 1)[1].lower(), "source": sol["source"].value,
+            "options": sorted(token.get(o) or analysis.names(URIRef(o)) for o in options)})
+    for conditions in found.values():
+        conditions.sort(key=lambda c: (c["met"], c["why"]))
+    return found
+
+
+def _routes(analysis: Analysis, component: str | None, threat: str | None, explain: bool) -> list[dict]:
+    """Every (element, threat) candidate that a route brings, explained."""
     only = {"system": analysis.model.system_iri}
     if component:
         only["element"] = URIRef(str(model_iri(analysis.model.system, component)))

@@ -11,7 +11,7 @@ from kg.namespaces import TM
 from kg.paths import catalogs_data_dir
 
 FILE = "attachments.yaml"
-KEYS = {"class", "weaknesses", "domains", "threats", "why"}
+KEYS = {"class", "capability", "weaknesses", "domains", "threats", "why"}
 
 
 def _iri(official_id: str, kind: str, where: Problem) -> URIRef:
@@ -42,8 +42,20 @@ def _restriction(g: Graph, cls, prop, value, why: str | None) -> None:
     g.add((cls, RDFS.subClassOf, r))
 
 
-def attachment_axioms(kinds: dict[str, str]) -> Graph:
-    """The axioms of catalogs/attachments.yaml; kinds maps YAML kind names to class IRIs."""
+def _capability_class(g: Graph, token: str, capabilities: dict, where: Problem) -> BNode:
+    """The class of elements that have a capability: a hasValue restriction on tm:does."""
+    if token not in capabilities:
+        raise InputError(Problem(where.file, f"unknown capability '{token}' (see ontologies/capabilities.ttl)",
+                                 element=where.element))
+    r = BNode()
+    g.add((r, RDF.type, OWL.Restriction))
+    g.add((r, OWL.onProperty, TM.does))
+    g.add((r, OWL.hasValue, URIRef(capabilities[token])))
+    return r
+
+
+def attachment_axioms(kinds: dict[str, str], capabilities: dict[str, str]) -> Graph:
+    """The axioms of catalogs/attachments.yaml; kinds and capabilities map YAML names to IRIs."""
     path = catalogs_data_dir() / FILE
     try:
         entries = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -54,10 +66,12 @@ def attachment_axioms(kinds: dict[str, str]) -> Graph:
     g = Graph()
     for index, entry in enumerate(entries):
         where = Problem(str(path), "", element=f"entry {index + 1}")
-        if not isinstance(entry, dict) or not isinstance(entry.get("class"), str) or set(entry) - KEYS:
-            raise InputError(Problem(str(path), f"each entry is a mapping with 'class' and only {sorted(KEYS)}",
-                                     element=where.element))
-        cls = _class_iri(entry["class"], kinds, where)
+        if (not isinstance(entry, dict) or set(entry) - KEYS
+                or [isinstance(entry.get(k), str) for k in ("class", "capability")].count(True) != 1):
+            raise InputError(Problem(str(path), f"each entry is a mapping with 'class' or 'capability' and only "
+                                     f"{sorted(KEYS)}", element=where.element))
+        cls = (_class_iri(entry["class"], kinds, where) if "class" in entry
+               else _capability_class(g, entry["capability"], capabilities, where))
         why = entry.get("why")
         for cwe in entry.get("weaknesses", []):
             _restriction(g, cls, TM.proneTo, _iri(cwe, "weakness", where), why)

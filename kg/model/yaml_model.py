@@ -3,6 +3,7 @@ kind names); references, types and zone cycles are checked by the SHACL shapes."
 
 import difflib
 import re
+import warnings
 from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
@@ -12,14 +13,14 @@ from kg.errors import Problem
 from kg.ids import form_of, iri_of, known_forms
 from kg.model.source import Mapping
 from kg.namespaces import TM, model_iri
-from kg.ontology import attributes, kinds, ontology
+from kg.ontology import attributes, capabilities, kinds, known_values, ontology
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 SECTIONS = {
     "system": {"id", "name", "description"},
     "zones": {"id", "label", "kind", "parent", "description"},
-    "components": {"id", "label", "kinds", "zone", "attributes", "description"},
+    "components": {"id", "label", "kinds", "zone", "attributes", "does", "does_not", "description"},
     "flows": {"id", "label", "source", "target", "protocol", "data", "bidirectional", "description"},
     "controls": {"id", "label", "kind", "protects", "mitigates", "description"},
     "requirements": {"id", "components"},
@@ -125,6 +126,8 @@ class YamlModel:
     def _components(self, iri, item, eid):
         self._kinds(iri, item, eid, "kinds", TM.Component)
         self._ref(iri, TM.inZone, item.get("zone"))
+        for key, prop in (("does", TM.does), ("does_not", TM.doesNot)):
+            self._capabilities(iri, item, eid, key, prop)
         attrs = item.get("attributes")
         if attrs is None:
             return
@@ -136,16 +139,37 @@ class YamlModel:
             line = attrs.key_lines.get(key) if isinstance(attrs, Mapping) else item.line
             if key not in known:
                 self.problem(f"unknown attribute '{key}'{_suggest(key, known)}", line=line, element=eid)
-            elif isinstance(value, (dict, list)) or value is None:
-                self.problem(f"attribute '{key}' must be a single value", line=line, element=eid)
+                continue
+            for one in _as_list(value):   # one value, or a list of them (technology: [python, postgresql])
+                if isinstance(one, (dict, list)) or one is None:
+                    self.problem(f"attribute '{key}' takes a value or a list of values", line=line, element=eid)
+                else:
+                    self.graph.add((iri, URIRef(known[key]), Literal(one)))
+                    self._known(URIRef(known[key]), one, f"attributes.{key}", line, eid)
+
+    def _capabilities(self, iri, item, eid, key, prop):
+        """`does:` / `does_not:`: capability tokens (ontologies/capabilities.ttl)."""
+        known = capabilities()
+        for token in _as_list(item.get(key)):
+            if isinstance(token, str) and token in known:
+                self.graph.add((iri, prop, URIRef(known[token])))
             else:
-                self.graph.add((iri, URIRef(known[key]), Literal(value)))
+                self.problem(f"{key}: unknown capability {token!r}{_suggest(token, known)}",
+                             line=item.key_lines.get(key), element=eid)
+
+    def _known(self, prop, value, field, line, eid):
+        """Warn about a technology or protocol token that no axiom gives a meaning to."""
+        known = known_values(str(prop))
+        if known and isinstance(value, str) and value not in known:
+            warnings.warn(f"{self.file}:{line}: {eid}: {field}: '{value}' implies nothing ThreatKG knows"
+                          f"{_suggest(value, known)}", stacklevel=2)
 
     def _flows(self, iri, item, eid):
         self.graph.add((iri, RDF.type, TM.DataFlow))
         self._ref(iri, TM.source, item.get("source"))
         self._ref(iri, TM.target, item.get("target"))
         self._literal(iri, TM.protocol, item.get("protocol"))
+        self._known(TM.protocol, item.get("protocol"), "protocol", item.key_lines.get("protocol"), eid)
         self._literal(iri, TM.bidirectional, item.get("bidirectional"))
         for value in _as_list(item.get("data")):
             self._literal(iri, TM.carries, value)

@@ -30,6 +30,17 @@ def run(store, name: str, **bindings):
     return store.query(text(name), substitutions=values, use_default_graph_as_union=True)
 
 
+def run_values(store, name: str, rows) -> list:
+    """Run a named query whose `$values` placeholder takes the rows of its VALUES block, written into
+    the query text as escaped terms (bound values steer the query plan, substitutions do not).
+    rows: tuples of pyoxigraph terms (or single terms for a one-variable VALUES). No rows, no answers."""
+    rows = list(rows)
+    if not rows:
+        return []
+    block = " ".join(f"({' '.join(map(str, r))})" if isinstance(r, tuple) else str(r) for r in rows)
+    return list(store.query(text(name).replace("$values", block), use_default_graph_as_union=True))
+
+
 def update_text(name: str, **terms) -> str:
     """The update `name`.ru with each $placeholder replaced by a pyoxigraph term (written as SPARQL)."""
     return _PLACEHOLDER.sub(lambda m: str(terms[m.group(1)]), text(name, ".ru"))
