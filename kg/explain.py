@@ -11,6 +11,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
+from kg.namespaces import TM
 from kg.queries import run
 
 MAX_DEPTH = 12
@@ -21,6 +22,7 @@ class TBox:
 
     def __init__(self, g: Graph):
         self.labels = {s: str(o) for s, o in g.subject_objects(RDFS.label)}
+        self.phrases = {s: str(o) for s, o in g.subject_objects(TM.phrase)}
         self.subclasses = defaultdict(list)      # class → its direct (asserted) subclasses
         for sub, sup in g.subject_objects(RDFS.subClassOf):
             self.subclasses[sup].append(sub)
@@ -68,7 +70,14 @@ class TBox:
     def label(self, term) -> str:
         if term in self.labels:
             return self.labels[term]
+        if term in self.restrictions and self.restrictions[term][0] == OWL.hasValue:
+            _, p, value = self.restrictions[term]   # a class by what its members have
+            return "element that " + self.say("", p, self.label(value)).strip()
         return str(term).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+    def say(self, subject: str, prop, obj: str) -> str:
+        """A fact in words: the property's tm:phrase ({s}, {o}), else subject, label, object."""
+        return self.phrases.get(prop, "{s} " + self.label(prop) + " {o}").format(s=subject, o=obj)
 
 
 class Names:
@@ -110,12 +119,15 @@ class Explainer:
                 steps = self._why_type(x, cls, frozenset())
                 if steps is not None:
                     why = self.tbox.comments.get(restriction)
-                    found.append(steps + [f"every {self.tbox.label(cls)} {self.tbox.label(prop)} {self.name(value)}"
-                                          + (f" ({why})" if why else "")])
+                    found.append(steps + [self._every(cls, prop, value, restriction)])
         if not found:
             steps = self._why_prop(x, prop, value, frozenset())
-            found.append(steps or [f"{self.name(x)} {self.tbox.label(prop)} {self.name(value)} (OWL 2 RL entailment)"])
+            found.append(steps or [self.tbox.say(self.name(x), prop, self.name(value)) + " (OWL 2 RL entailment)"])
         return _dedupe(found)
+
+    def _every(self, cls, prop, value, restriction) -> str:
+        why = self.tbox.comments.get(restriction)
+        return self.tbox.say(f"every {self.tbox.label(cls)}", prop, self.name(value)) + (f" ({why})" if why else "")
 
     # ------------------------------------------------------------ types
     def _has_type(self, x, cls) -> bool:
@@ -181,7 +193,7 @@ class Explainer:
             return None
         seen = seen | {(x, p, y)}
         if self._asserted(x, p, y):
-            return [f"{self.name(x)} {self.tbox.label(p)} {self.name(y)}"]
+            return [self.tbox.say(self.name(x), p, self.name(y))]
         for sub in self.tbox.subproperties.get(p, []):
             if sub != p and self._holds(x, sub, y):
                 steps = self._why_prop(x, sub, y, seen)
@@ -196,6 +208,11 @@ class Explainer:
             steps = self._why_chain(x, chain, y, seen)
             if steps:
                 return steps
+        for cls, restriction in self.tbox.attachments.get((p, y), []):   # a value every member of a class has
+            if self._has_type(x, cls):
+                steps = self._why_type(x, cls, seen)
+                if steps is not None:
+                    return steps + [self._every(cls, p, y, restriction)]
         return None
 
     def _why_chain(self, x, chain, y, seen):

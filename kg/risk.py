@@ -42,6 +42,30 @@ def _base(row, ratings, conf):
     return likelihood, impact, f"{origin} → likelihood {likelihood}, impact {impact}"
 
 
+def _route(row) -> str:
+    """The most specific way the threat reached the element (see `specificity` in risk.yaml)."""
+    if row.get("conditions"):
+        return "matched"
+    relations = {link["relation"] for link in row["links"]}
+    direct = any(link["relation"] == "exposedTo" and link["to"] == row["threat"] for link in row["links"])
+    for route, present in (("direct", direct), ("mapped", "relatedTechnique" in relations),
+                           ("weakness", "proneTo" in relations), ("domain", "exposedToDomain" in relations)):
+        if present:
+            return route
+    return "direct"
+
+
+def _specificity(row, abstraction: str | None, conf) -> list[tuple[float, str]]:
+    """The specificity factors of a catalog row, each with its reason."""
+    if row["source"] == "STRIDE":
+        return []
+    route = conf["specificity"][_route(row)]
+    factors = [(route["factor"], route["why"])]
+    if abstraction in conf["abstraction"]:
+        factors.append((conf["abstraction"][abstraction]["factor"], conf["abstraction"][abstraction]["why"]))
+    return [(f, why) for f, why in factors if f != 1]
+
+
 def _rating(score: float, conf) -> str:
     return next(r["rating"] for r in conf["ratings"] if score >= r["min"])
 
@@ -51,7 +75,8 @@ def add_risk(analysis: Analysis, rows: list[dict]) -> list[dict]:
     conf = settings()
     ratings = {}
     for sol in analysis.named("threat-ratings"):
-        ratings[sol["threat"].value] = {k: sol[k].value for k in ("likelihood", "severity", "maturity") if sol[k]}
+        ratings[sol["threat"].value] = {k: sol[k].value for k in ("likelihood", "severity", "maturity", "abstraction")
+                                        if sol[k]}
     classes = {}
     for sol in analysis.named("system-element-classes", system=analysis.model.system_iri):
         classes.setdefault(sol["elementId"].value, set()).add(sol["class"].value)
@@ -63,6 +88,9 @@ def add_risk(analysis: Analysis, rows: list[dict]) -> list[dict]:
             if _class_iri(rule["class"]) in classes.get(row["component"], ()):
                 likelihood += rule["likelihood"]
                 reasons.append(f"{row['component']}: {rule['why']} → likelihood {rule['likelihood']:+g}")
+        for factor, why in _specificity(row, ratings.get(row["iri"], {}).get("abstraction"), conf):
+            likelihood *= factor
+            reasons.append(f"{why} → likelihood ×{factor:g}")
         likelihood = min(5.0, max(1.0, likelihood))
         by = in_place.get(row["component"], {}).get(row["threat"], [])
         for kind, key in (("implemented", "implemented"), ("control", "control")):

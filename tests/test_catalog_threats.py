@@ -18,12 +18,17 @@ def rows(catalog_home):
     return json.loads(result.stdout)
 
 
+def _flat(rows):
+    """Printed rows and the rows folded under them."""
+    return [x for r in rows for x in [r] + r.get("folded", [])]
+
+
 def _threats(rows, component, source=None):
-    return {r["threat"] for r in rows if r["component"] == component and (source is None or r["source"] == source)}
+    return {r["threat"] for r in _flat(rows) if r["component"] == component and (source is None or r["source"] == source)}
 
 
 def _row(rows, component, threat):
-    return next(r for r in rows if r["component"] == component and r["threat"] == threat)
+    return next(r for r in _flat(rows) if r["component"] == component and r["threat"] == threat)
 
 
 def test_ai_model_inherits_evasion_adversarial_data_and_inference_api_exfiltration(rows):
@@ -41,30 +46,46 @@ def test_training_pipeline_inherits_model_manipulation_and_supply_chain(rows):
     assert {"AML.T0018", "AML.T0010"} <= _threats(rows, "training-pipeline", "ATLAS")
 
 
-def test_api_gateway_inherits_flooding_and_injection(rows):
+def test_api_gateway_inherits_flooding_and_http_intermediary_attacks_not_injection(rows):
     capec = _threats(rows, "api-gateway", "CAPEC")
-    assert {"CAPEC-125", "CAPEC-130", "CAPEC-147"} & capec       # flooding / resource exhaustion
-    assert {"CAPEC-152", "CAPEC-248", "CAPEC-66", "CAPEC-7", "CAPEC-43"} & capec  # injection family
-    via = " ".join(_row(rows, "api-gateway", "CAPEC-125")["via"])
-    assert "CWE-770" in via and "CAPEC-125" in via
+    assert {"CAPEC-125", "CAPEC-130", "CAPEC-488", "CAPEC-469"} <= capec        # flooding / resource exhaustion
+    assert {"CAPEC-33", "CAPEC-273", "CAPEC-105", "CAPEC-34"} <= capec          # smuggling and splitting
+    assert {"CAPEC-126", "CAPEC-267", "CAPEC-72", "CAPEC-1", "CAPEC-115"} <= capec  # path rules, access control
+    # a proxy builds no queries and parses no XML: the generic injection patterns are gone
+    assert not {"CAPEC-66", "CAPEC-7", "CAPEC-136", "CAPEC-250", "CAPEC-182", "CAPEC-67", "CAPEC-493"} & capec
+    flooding = _row(rows, "api-gateway", "CAPEC-125")
+    assert "CWE-770" in " ".join(flooding["via"])
+    assert {"CAPEC-488", "CAPEC-489"} <= {c["threat"] for c in flooding["folded"]}   # children folded under it
 
 
-def test_data_layer_inherits_sql_injection_because_its_technology_is_sql(rows):
+def test_data_layer_inherits_sql_injection_because_its_technology_is_a_sql_engine(rows):
     row = _row(rows, "data-layer", "CAPEC-66")
-    assert "technology sql" in row["via"][0] and "CWE-89" in row["via"][0]
+    assert "technology postgresql" in row["via"][0] and "runs a SQL engine" in row["via"][0]
+    assert "CWE-89" in row["via"][0]
     relations = {(link["from"], link["relation"], link["to"]): link["provenance"] for link in row["links"]}
     assert relations[("CAPEC-66", "relatedWeakness", "CWE-89")] == "official"
     assert relations[("data-layer", "proneTo", "CWE-89")] == "curated"
     assert any(link["relation"] == "hasStride" and link["provenance"] == "derived" for link in row["links"])
 
 
-def test_sql_injection_needs_sql(tmp_path, catalog_home):
-    text = EXAMPLE.read_text().replace("technology: sql", "technology: mongodb")
-    model = tmp_path / "nosql.yaml"
+def _data_layer_threats(tmp_path, catalog_home, technology):
+    text = EXAMPLE.read_text().replace("technology: postgresql", f"technology: {technology}")
+    assert f"technology: {technology}" in text
+    model = tmp_path / f"{technology}.yaml"
     model.write_text(text)
     result = CliRunner().invoke(main, ["threats", str(model), "--component", "data-layer", "--format", "json"],
                                 env={"THREATKG_HOME": str(catalog_home)})
-    assert "CAPEC-66" not in {r["threat"] for r in json.loads(result.stdout)}
+    assert result.exit_code == 0, result.output
+    return _threats(json.loads(result.stdout), "data-layer")
+
+
+@pytest.mark.parametrize("technology", ["sql", "postgresql", "mysql", "[python, sqlite]"])
+def test_every_sql_engine_brings_sql_injection(tmp_path, catalog_home, technology):
+    assert "CAPEC-66" in _data_layer_threats(tmp_path, catalog_home, technology)
+
+
+def test_sql_injection_needs_sql(tmp_path, catalog_home):
+    assert "CAPEC-66" not in _data_layer_threats(tmp_path, catalog_home, "mongodb")
 
 
 def test_every_row_and_link_has_provenance_and_an_explanation(rows):

@@ -55,14 +55,14 @@ def test_threats_json_rows(threat_rows):
     for row in threat_rows:
         assert {"component", "threat", "stride", "source", "via", "provenance"} <= row.keys()
         assert row["via"] and all(isinstance(v, str) and v for v in row["via"])
-    assert {r["component"] for r in threat_rows} >= {"ai-model", "data-layer", "user-to-app"}
+    assert {r["component"] for r in threat_rows} >= {"ai-model", "data-layer", "model-to-data"}
 
 
 def test_threats_csv(threat_rows):
     text = run("threats", EXAMPLE, "--format", "csv").stdout
     assert not text.endswith("\n\n")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["component", "threat", "stride", "source", "provenance", "risk", "via"]
+    assert list(rows[0]) == ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
     assert [(r["component"], r["threat"]) for r in rows] == [(r["component"], r["threat"]) for r in threat_rows]
 
 

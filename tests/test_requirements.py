@@ -95,12 +95,12 @@ def _risk(home, model, component, threat):
     return next(r["risk"] for r in rows if r["threat"] == threat)
 
 
-def test_input_validation_requirement_lowers_injection_risk(catalog_home, tmp_path):
-    before = _risk(catalog_home, EXAMPLE, "api-gateway", "CAPEC-108")   # command execution through SQL injection
-    model = _with_requirement(tmp_path, "v4.0.3-5.1.3", ["api-gateway"])   # input validation (CWE-20)
-    after = _risk(catalog_home, model, "api-gateway", "CAPEC-108")
+def test_parameterized_queries_lower_sql_injection_risk(catalog_home, tmp_path):
+    before = _risk(catalog_home, EXAMPLE, "ai-model", "CAPEC-66")       # the model builds SQL for the data layer
+    model = _with_requirement(tmp_path, "v4.0.3-5.3.4", ["ai-model"])    # parameterized queries (CWE-89)
+    after = _risk(catalog_home, model, "ai-model", "CAPEC-66")
     assert after["score"] < before["score"]
-    assert any("v4.0.3-5.1.3" in reason for reason in after["reasons"])
+    assert any("v4.0.3-5.3.4" in reason for reason in after["reasons"])
 
 
 def test_sort_by_risk(catalog_home):

@@ -39,8 +39,9 @@ def main():
 
 
 def _register():
-    from kg.cli import (catalogs, coverage_commands, enrich_commands, mapping_commands, model_commands,  # noqa: F401
-                        report_commands, serve, systems_commands)  # (each adds commands)
+    from kg.cli import (catalogs, coverage_commands, enrich_commands, explain_commands,  # noqa: F401
+                        mapping_commands, model_commands, report_commands, serve,
+                        systems_commands)  # (each adds commands)
 
 
 _register()

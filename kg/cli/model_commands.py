@@ -12,6 +12,7 @@ from kg.cli import main
 from kg.cli.options import model_argument, output_format, reasoner, store_option
 from kg.errors import InputError, Problem
 from kg.export import export_model
+from kg.folding import fold
 from kg.model.load import load_model
 from kg.render import render
 from kg.risk import add_risk
@@ -19,7 +20,7 @@ from kg.sparql import run_query
 from kg.store import open_store, registry, store_url, systems
 from kg.threats import threat_rows
 
-THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "via"]
+THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
 
 
 def analysed(model_path, engine, store=None):
@@ -70,15 +71,19 @@ def validate(model):
 @click.option("--sort", type=click.Choice(["component", "risk"]), default="component", show_default=True,
               help="risk: highest residual risk first.")
 def threats(model, component, fmt, reasoner, store, sort):
-    """The threats each component and flow of MODEL inherits, and why, with their residual risk."""
+    """The threats each component and flow of MODEL inherits, and why, with their residual risk.
+
+    A catalog threat with several applicable children is one row, its children folded under it
+    (FOLDED; JSON: `folded`, with each child's row)."""
     analysis = analysed(model, reasoner, store)
-    rows = add_risk(analysis, threat_rows(analysis, component))
+    rows = fold(analysis.store, add_risk(analysis, threat_rows(analysis, component)))
     if component and not rows:
         raise InputError(Problem(model, "no such component or flow, or it inherits no threat", element=component))
     if sort == "risk":
         rows.sort(key=lambda r: (-r["risk"]["score"], r["component"], r["threat"]))
     if fmt != "json":  # one explanation per line keeps the table readable; json has them all
         rows = [{**r, "risk": f"{r['risk']['score']:g} {r['risk']['rating']}",
+                 "folded": " ".join(c["threat"] for c in r.get("folded", [])),
                  "via": r["via"][0] + (f"  (+{len(r['via']) - 1} more)" if len(r["via"]) > 1 else "")}
                 for r in rows]
     _print(render(rows, fmt, THREAT_COLUMNS))

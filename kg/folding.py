@@ -1,0 +1,42 @@
+"""Granularity of a threat list: on each element, a catalog threat with several applicable
+descendants (CAPEC ChildOf, ATLAS sub-techniques) is shown once, its descendants folded under it
+(`folded`), so a parent and twenty of its children are one row, not twenty-one."""
+
+from collections import defaultdict
+
+from pyoxigraph import NamedNode
+
+from kg.queries import run_values
+
+FOLD_AT = 2  # a parent folds its applicable descendants when it has at least this many
+
+
+def fold(store, rows: list[dict]) -> list[dict]:
+    """The rows in their order, each folded descendant moved into its topmost folding ancestor."""
+    ancestors = defaultdict(set)
+    catalog = sorted({r["iri"] for r in rows if r["source"] != "STRIDE"})
+    for sol in run_values(store, "threat-ancestors", [NamedNode(t) for t in catalog]):
+        ancestors[sol["threat"].value].add(sol["ancestor"].value)
+    by_element = defaultdict(dict)
+    for row in rows:
+        by_element[row["component"]][row["iri"]] = row
+    folded_into = {}
+    for element, listed in by_element.items():
+        within = {iri: ancestors[iri] & listed.keys() for iri in listed}
+        count = defaultdict(int)
+        for above in within.values():
+            for parent in above:
+                count[parent] += 1
+        for iri, above in within.items():
+            parents = {p for p in above if count[p] >= FOLD_AT}
+            topmost = sorted(p for p in parents if not within[p] & parents)
+            if topmost:
+                folded_into[(element, iri)] = listed[topmost[0]]
+    out = []
+    for row in rows:
+        parent = folded_into.get((row["component"], row["iri"]))
+        if parent is None:
+            out.append(row)
+        else:
+            parent.setdefault("folded", []).append(row)
+    return out
