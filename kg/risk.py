@@ -44,7 +44,7 @@ def _base(row, ratings, conf):
 
 def _route(row) -> str:
     """The most specific way the threat reached the element (see `specificity` in risk.yaml)."""
-    if row.get("conditions"):
+    if any(c["requires"] for c in row.get("conditions", [])):
         return "matched"
     relations = {link["relation"] for link in row["links"]}
     direct = any(link["relation"] == "exposedTo" and link["to"] == row["threat"] for link in row["links"])

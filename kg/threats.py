@@ -126,11 +126,12 @@ def _conditions(analysis: Analysis, rows: list[dict]) -> dict[tuple, list[dict]]
     found = defaultdict(list)
     for sol in run_values(analysis.store, "threat-conditions", sorted(pairs, key=str)):
         element_id = sol["element"].value.rsplit("/", 1)[1]
-        options = sol["options"].value.split() if sol["options"] else []
+        requires, fits = ([token.get(o) or analysis.names(URIRef(o)) for o in sol[v].value.split()] if sol[v] else []
+                          for v in ("requires", "fits"))
         found[(element_id, sol["threat"].value)].append({
             "why": sol["why"].value, "met": sol["met"].value == "true",
             "provenance": sol["provenance"].value.rsplit("#", 1)[1].lower(), "source": sol["source"].value,
-            "options": sorted(token.get(o) or analysis.names(URIRef(o)) for o in options)})
+            "requires": sorted(requires), "fits": sorted(fits), "options": sorted(requires + fits)})
     for conditions in found.values():
         conditions.sort(key=lambda c: (c["met"], c["why"]))
     return found

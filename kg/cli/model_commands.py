@@ -1,5 +1,6 @@
 """Commands over one system model: validate, threats, query, export."""
 
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -30,14 +31,21 @@ def analysed(model_path, engine, store=None):
     if url is not None:
         target = open_store(url)
         return systems.analysis(target, registry.snapshot(target), model_path, engine)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_on_stderr():
         analysis = analyse(load_model(model_path), engine)
-    for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
     if analysis.catalogs is None:
         click.echo(f"note: STRIDE only, {not_installed_message()}", err=True)
     return analysis
+
+
+@contextlib.contextmanager
+def warnings_on_stderr():
+    """Warnings raised inside (unknown technology tokens, reasoner fallbacks) as `warning:` lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
 
 
 def _print(text: str):
@@ -58,7 +66,8 @@ def validate(model):
     """Check MODEL (YAML or Turtle) against the format and the SHACL shapes.
 
     Prints every problem as FILE:LINE: ELEMENT: MESSAGE and exits 2 when there is one."""
-    m = load_model(model)
+    with warnings_on_stderr():
+        m = load_model(model)
     click.echo(f"{model}: valid ({len(m.graph)} triples, system '{m.system}')")
 
 

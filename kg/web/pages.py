@@ -42,8 +42,9 @@ def _component_page(v, element: str) -> str:
     rows = v.rated_of(element)
     covered = next((c for c in v.coverage()["components"] if c["component"] == element), None)
     return render_template(
-        "component.html", view=v, element=v.elements[element], facts=v.facts(element), groups=by_stride(rows),
-        count=len(rows), diagram=_diagram(v, element), profile=DEFAULT_PROFILE, status=v.status(),
+        "component.html", view=v, element=v.elements[element], facts=v.facts(element),
+        groups=by_stride(v.folded_of(element)), count=len(rows), diagram=_diagram(v, element),
+        profile=DEFAULT_PROFILE, status=v.status(), excluded=v.excluded_of(element),
         covered=covered, top=max(rows, key=lambda r: r["risk"]["score"], default=None))
 
 

@@ -18,7 +18,8 @@ from kg.namespaces import model_iri
 from kg.profiles import load
 from kg.report import DEFAULT_PROFILE, natural
 from kg.risk import add_risk
-from kg.threats import threat_rows
+from kg.folding import fold
+from kg.threats import excluded_candidates, threat_rows
 from kg.web import registry
 
 STRIDE = [("S", "Spoofing"), ("T", "Tampering"), ("R", "Repudiation"), ("I", "Information disclosure"),
@@ -58,6 +59,17 @@ class SystemView:
 
     def rated_of(self, element: str) -> list[dict]:
         return [r for r in self.rated if r["component"] == element]
+
+    def folded_of(self, element: str) -> list[dict]:
+        """The element's rated rows, each parent with its applicable descendants folded under it."""
+        return fold(self.analysis.store, [dict(r) for r in self.rated_of(element)])
+
+    def excluded_of(self, element: str) -> list[dict]:
+        """Catalog threats a route brings to the element that an applicability condition excludes."""
+        with self._lock:
+            if "excluded" not in self._coverage:
+                self._coverage["excluded"] = excluded_candidates(self.analysis)
+        return [r for r in self._coverage["excluded"] if r["component"] == element]
 
     def coverage(self, profile: str = DEFAULT_PROFILE) -> dict:
         """kg.coverage of the system by a built-in profile (the caller checks the name), computed once."""
