@@ -11,7 +11,7 @@ from kg.namespaces import TM
 
 FILE = "applicability.yaml"
 SELECTORS = {"threats": TM.constrains, "subtrees": TM.constrainsSubtree, "domains": TM.constrainsDomain,
-             "types": TM.constrainsType}
+             "types": TM.constrainsType, "weakness_languages": TM.constrainsWeaknessLanguage}
 KEYS = set(SELECTORS) | {"requires", "elements", "why", "provenance", "source"}
 PROVENANCE = {"curated": TM.Curated, "derived": TM.Derived}
 
@@ -64,7 +64,7 @@ def _list(value, key, fail) -> list:
 
 
 def _selected(key, value, fail):
-    if key == "domains":
+    if key in ("domains", "weakness_languages"):
         return Literal(value)
     if key == "types":
         return _curie(value, fail)

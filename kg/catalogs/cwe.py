@@ -114,6 +114,9 @@ def _add_weakness(cg: CatalogGraph, src: _Source, el: Element) -> None:
     iri, cwe_id = _entry(cg, src, el, TM.Weakness, src.text(el, "Description"), exact_match=True)
     cg.literal(iri, TM.abstraction, el.get("Abstraction"))
     cg.literal(iri, TM.likelihood, src.text(el, "Likelihood_Of_Exploit"))
+    for tag, prop in (("Language", TM.platformLanguage), ("Technology", TM.platformTechnology)):
+        for platform in src.all(el, f"Applicable_Platforms/{tag}"):
+            cg.literal(iri, prop, platform.get("Name") or platform.get("Class"))
     for term in src.texts(el, "Alternate_Terms/Alternate_Term/Term"):
         cg.literal(iri, SKOS.altLabel, term)
     _add_related_weaknesses(cg, src, el, iri, cwe_id)
