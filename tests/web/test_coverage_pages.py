@@ -91,7 +91,7 @@ def test_dashboard_defaults_to_stride_properties(client):
     for name in ("Authentication", "Integrity", "Non-repudiation", "Confidentiality", "Availability", "Authorization"):
         assert name in properties
     ai_model = next(r for r in rows(section(text, "components")) if r.startswith("AI Model"))
-    assert ai_model.split()[-6:] == ["0/6", "3/58", "0/6", "1/66", "1/51", "1/46"]   # by STRIDE letter
+    assert ai_model.split()[-6:] == ["0/1", "2/16", "0/1", "0/14", "1/9", "0/9"]   # by STRIDE letter
 
 
 def test_dashboard_ranks_gaps_and_expands_addressed_threats(client):

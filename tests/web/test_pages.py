@@ -77,13 +77,23 @@ def test_component_page_explains_each_inherited_threat(client):
     text = page(client, f"/system/{SYSTEM}/component/ai-model")
     assert "AI Model (Inference)" in text
     assert "model inference service" in text and "internal-interface" in text       # kind, zone chain
-    assert 'href="/threat/cwe/CWE-20"' in text and "componentModelServing" in text  # catalog links
+    assert 'href="/threat/cwe/CWE-89"' in text and "componentModelServing" in text  # catalog links
     assert "auth-model" in text and "crosses boundary" in text                      # flows
     assert 'id="stride-S"' in text and 'id="stride-T"' in text                      # groups by STRIDE
     assert text.count('<details class="threat"') > 10
     assert "<summary>" in text and "ai-model is a model inference service" in text  # explanation chain
     assert "Links this rests on" in text and 'prov-official' in text                # provenance badges
     assert 'href="https://atlas.mitre.org/techniques/' in text                      # official pages
+    assert "Why it fits this element" in text and "takes prompts" in text           # conditions met
+
+
+def test_component_page_says_why_not(client):
+    text = page(client, f"/system/{SYSTEM}/component/auth-service")
+    excluded = text[text.index('id="excluded"'):]
+    assert "CAPEC-509" in excluded and "Kerberoasting" in excluded
+    assert "Windows domain" in excluded and "<code>windows-domain</code>" in excluded
+    gateway = page(client, f"/system/{SYSTEM}/component/api-gateway")
+    assert "+6 more specific" in gateway and "CAPEC-488" in gateway           # children folded under CAPEC-125
 
 
 def test_component_page_lists_covering_controls(client):
