@@ -56,10 +56,8 @@ def _route(row) -> str:
 
 
 def _specificity(row, abstraction: str | None, conf) -> list[tuple[float, str]]:
-    """The specificity factors of a catalog row, each with its reason."""
-    if row["source"] == "STRIDE":
-        return []
-    route = conf["specificity"][_route(row)]
+    """The specificity factors of a row (a STRIDE category is the least specific), each with its reason."""
+    route = conf["specificity"]["category" if row["source"] == "STRIDE" else _route(row)]
     factors = [(route["factor"], route["why"])]
     if abstraction in conf["abstraction"]:
         factors.append((conf["abstraction"][abstraction]["factor"], conf["abstraction"][abstraction]["why"]))
