@@ -70,3 +70,22 @@ def test_coverage_dashboard_switches_profile_and_expands(tab, live_server):
     addressed.locator("summary").click()
     expect(addressed.locator("table.by")).to_be_visible()
     tab.screenshot(path=str(ARTIFACTS / "coverage.png"), full_page=True)
+
+
+def test_component_page_folds_children_and_says_why_not(tab, live_server):
+    from playwright.sync_api import expect
+
+    tab.goto(f"{live_server}/system/{SYSTEM}/component/api-gateway")
+    flooding = tab.locator("details#t-CAPEC-125").first
+    expect(flooding.locator("summary")).to_contain_text("more specific")
+    flooding.locator("summary").click()
+    expect(flooding.locator("ul.folded")).to_contain_text("CAPEC-488")
+    flooding.scroll_into_view_if_needed()
+    tab.screenshot(path=str(ARTIFACTS / "component-folded.png"))
+
+    tab.goto(f"{live_server}/system/{SYSTEM}/component/auth-service")
+    kerberoasting = tab.locator("details#x-CAPEC-509")
+    kerberoasting.locator("summary").click()
+    expect(kerberoasting).to_contain_text("It would apply if auth-service had one of: windows-domain")
+    kerberoasting.scroll_into_view_if_needed()
+    tab.screenshot(path=str(ARTIFACTS / "component-why-not.png"))
