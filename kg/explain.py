@@ -118,7 +118,6 @@ class Explainer:
             if self._has_type(x, cls):
                 steps = self._why_type(x, cls, frozenset())
                 if steps is not None:
-                    why = self.tbox.comments.get(restriction)
                     found.append(steps + [self._every(cls, prop, value, restriction)])
         if not found:
             steps = self._why_prop(x, prop, value, frozenset())

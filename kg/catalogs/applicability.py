@@ -1,10 +1,10 @@
 """catalogs/applicability.yaml → applicability conditions (ontologies/applicability.ttl): which
 threats each condition selects, what an element must have or be, why, and its provenance."""
 
-import yaml
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
+from kg.catalogs import curated_file
 from kg.errors import InputError, Problem
 from kg.ids import form_of, iri_of, known_forms
 from kg.namespaces import TM
@@ -18,14 +18,8 @@ PROVENANCE = {"curated": TM.Curated, "derived": TM.Derived}
 
 def condition_graph(path, kinds: dict[str, str], capabilities: dict[str, str]) -> Graph:
     """The conditions of one applicability file; kinds and capabilities map YAML names to IRIs."""
-    try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise InputError(Problem(str(path), f"malformed YAML: {err}")) from None
-    if not isinstance(entries, list):
-        raise InputError(Problem(str(path), "must be a list of conditions"))
     g = Graph()
-    for index, entry in enumerate(entries):
+    for index, entry in enumerate(curated_file.entries(path, "conditions")):
         where = f"condition {index + 1}"
 
         def fail(message):

@@ -1,10 +1,10 @@
 """catalogs/attachments.yaml → OWL 2 RL axioms: each entry's class gets hasValue restrictions
 (tm:proneTo a CWE, tm:exposedToDomain a CAPEC domain, tm:exposedTo a threat), annotated curated."""
 
-import yaml
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
+from kg.catalogs import curated_file
 from kg.errors import InputError, Problem
 from kg.ids import form_of, iri_of, known_forms
 from kg.namespaces import TM
@@ -57,14 +57,8 @@ def _capability_class(g: Graph, token: str, capabilities: dict, where: Problem) 
 def attachment_axioms(kinds: dict[str, str], capabilities: dict[str, str]) -> Graph:
     """The axioms of catalogs/attachments.yaml; kinds and capabilities map YAML names to IRIs."""
     path = catalogs_data_dir() / FILE
-    try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise InputError(Problem(str(path), f"malformed YAML: {err}")) from None
-    if not isinstance(entries, list):
-        raise InputError(Problem(str(path), "must be a list of entries"))
     g = Graph()
-    for index, entry in enumerate(entries):
+    for index, entry in enumerate(curated_file.entries(path, "entries")):
         where = Problem(str(path), "", element=f"entry {index + 1}")
         if (not isinstance(entry, dict) or set(entry) - KEYS
                 or [isinstance(entry.get(k), str) for k in ("class", "capability")].count(True) != 1):
