@@ -2,8 +2,6 @@
 threat, each row with its chain (e.g. v4.0.3-5.3.4 → CWE-89 → CAPEC-66) and the provenance of
 every link. The chains are the map-via-*.rq queries; nothing here knows an id."""
 
-from functools import cached_property
-
 from pyoxigraph import NamedNode
 from rdflib import URIRef
 
@@ -11,7 +9,7 @@ from kg.errors import InputError, Problem
 from kg.ids import form_of, iri_of, known_forms
 from kg.namespaces import TM
 from kg.provenance import LinkIndex, weakest
-from kg.queries import run
+from kg.queries import run, run_among
 
 ROUTES = ("map-via-weakness", "map-via-mitigation", "map-via-llm-risk", "map-via-property")
 
@@ -79,18 +77,18 @@ BUILDERS = dict(zip(ROUTES, (_weakness_row, _mitigation_row, _llm_row, _property
 
 
 class MappingIndex:
-    """Every (requirement, threat) chain of a store, computed on first use (they depend on the
-    catalogs only), then selected by sets of IRIs."""
+    """The (requirement, threat) chains of a store for the requirements asked about, each set of
+    requirements computed once (they depend on the catalogs only), then selected by threats."""
 
     def __init__(self, store, links: LinkIndex):
         self.store, self.links = store, links
-
-    @cached_property
-    def rows(self) -> list[dict]:
-        return mappings(self.store, links=self.links)
+        self._of: dict[frozenset, list[dict]] = {}
 
     def select(self, requirements: set, threats: set) -> list[dict]:
-        return [r for r in self.rows if r["requirementIri"] in requirements and r["threatIri"] in threats]
+        key = frozenset(requirements)
+        if key not in self._of:
+            self._of[key] = mappings(self.store, requirements=set(key), links=self.links)
+        return [r for r in self._of[key] if r["threatIri"] in threats]
 
 
 def mappings(store, requirement: URIRef | None = None, threat: URIRef | None = None,
@@ -101,7 +99,9 @@ def mappings(store, requirement: URIRef | None = None, threat: URIRef | None = N
     links = _Links(links or LinkIndex(store))
     rows = {}
     for route in ROUTES:
-        for sol in run(store, route, **bindings):
+        found = run(store, route, **bindings) if requirements is None else run_among(store, route, "requirement",
+                                                                                     requirements)
+        for sol in found:
             if (requirements is not None and sol["requirement"].value not in requirements) or \
                     (threats is not None and sol["threat"].value not in threats):
                 continue

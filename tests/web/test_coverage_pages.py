@@ -38,7 +38,7 @@ def test_component_page_shows_risk_badges_and_reasons(client):
     threats = section(text, "threats")
     details = threats.split('<details class="threat"')[1:]
     assert details and all('class="badge risk risk-' in d.split("</summary>", 1)[0] for d in details)
-    assert "Residual risk" in threats and "it takes input from another trust zone → likelihood +0.5" in threats
+    assert "Residual risk" in threats and "it takes input from a less trusted zone → likelihood +0.5" in threats
     assert re.search(r"score = likelihood [\d.]+ × impact \d+ = [\d.]+ \((critical|high|medium|low)\)", threats)
     assert 'class="badge st-open"' in threats                                 # open under stride-properties
     assert f'href="/system/{SYSTEM}/coverage#c-ai-model"' in text              # links the dashboard
