@@ -4,18 +4,24 @@ from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutio
 
 from kg.errors import InputError, Problem
 from kg.namespaces import PREFIXES
+from kg.query_guard import Unsafe, check
 
 _FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV}
 
 
 def run_query(store: Store, sparql: str, fmt: str, source: str = "QUERY") -> str:
-    """Results of a SELECT, ASK, CONSTRUCT or DESCRIBE; the project's prefixes are predeclared."""
+    """Results of a SELECT, ASK, CONSTRUCT or DESCRIBE; the project's prefixes are predeclared.
+    The text is checked first (kg.query_guard): no update, no SERVICE, bounded size and nesting."""
+    try:
+        check(sparql)
+    except Unsafe as refused:
+        raise InputError(Problem(source, str(refused))) from None
     try:
         results = store.query(sparql, prefixes={p: str(ns) for p, ns in PREFIXES.items()},
                               use_default_graph_as_union=True)
     except SyntaxError as err:
         raise InputError(Problem(source, f"SPARQL syntax error: {err}")) from None
-    except OSError as err:  # e.g. a SERVICE endpoint that cannot be reached
+    except (OSError, ValueError, RuntimeError) as err:
         raise InputError(Problem(source, f"query failed: {err}")) from None
     if isinstance(results, QueryBoolean):
         return "true" if bool(results) else "false"

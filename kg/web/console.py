@@ -13,7 +13,7 @@ from pyoxigraph import BlankNode, NamedNode, RdfFormat, serialize
 from kg.namespaces import PREFIXES
 from kg.paths import queries_dir
 from kg.web import registry
-from kg.web.sparql_endpoint import PREFIX_MAP, Outcome, Refused, run, solutions_json
+from kg.web.sparql_endpoint import PREFIX_MAP, Outcome, Refused, one_client_share, run, solutions_json
 
 bp = Blueprint("console", __name__)
 
@@ -51,18 +51,21 @@ def run_console():
         if fmt in FORMATS:
             return download(result, fmt)
     except Refused as refused:   # the message is shown to the user
-        return _page(named, query, None, str(refused)), 400
+        return _page(named, query, None, str(refused)), refused.status
     return _page(named, query, result, None)
 
 
 def execute(sparql: str) -> Outcome:
-    """Run a query through the SPARQL endpoint's machinery (read-only check, worker thread, deadline,
-    shared slots) over every graph, within the console's own row and time limits."""
+    """Run a query through the SPARQL endpoint's machinery (checked on its parsed form, confined child
+    process, deadline, shared slots, one share per client) over every graph, within the console's
+    own row and time limits."""
     if not sparql.strip():
         raise Refused(400, "Write a query first.")
     config = current_app.config
-    return run(registry().dataset(), sparql, max_rows=config["CONSOLE_ROW_LIMIT"],
-               timeout=float(config["CONSOLE_TIME_LIMIT"]), slots=current_app.extensions["sparql_slots"])
+    with one_client_share():
+        return run(registry().dataset(), sparql, max_rows=config["CONSOLE_ROW_LIMIT"],
+                   timeout=float(config["CONSOLE_TIME_LIMIT"]), slots=current_app.extensions["sparql_slots"],
+                   memory_mb=int(config["SPARQL_MEMORY_MB"]))
 
 
 def _page(named, query, result, error):

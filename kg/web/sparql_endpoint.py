@@ -1,8 +1,11 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql over every served graph (kg.web.registry dataset):
 GET ?query=, POST form-encoded query=, POST application/sparql-query. Results negotiated by Accept
-or a `format` parameter. Read-only (updates refused), SERVICE refused (it would make the server fetch
-any URL), a time limit per query, a cap on result rows and on queries running at once."""
+or a `format` parameter. Every query is checked on its parsed form first (kg.query_guard: read-only,
+no SERVICE anywhere, bounded size and nesting: a 400 with the parser's message otherwise), then
+evaluated in a confined child process (kg.web.query_worker: no socket, bounded memory, killed at the
+time limit); a cap on result rows, on queries running at once and on queries per client."""
 
+import contextlib
 import json
 import threading
 import time
@@ -10,19 +13,22 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, redirect, request, url_for
 from pyoxigraph import (BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat,
-                        Triple, parse_query_results, serialize)
+                        Store, Triple, parse, parse_query_results, serialize)
 from werkzeug.exceptions import HTTPException
 
 from kg.namespaces import PREFIXES
-from kg.store.sparql_text import keywords
+from kg.query_guard import READ_ONLY, Unsafe, check
 from kg.web import registry
+from kg.web.query_worker import Stopped, run_confined
 
 bp = Blueprint("sparql", __name__)
 
 DEFAULTS = {
     "SPARQL_TIMEOUT": 30.0,      # seconds a query may run before the client gets a 503
     "SPARQL_MAX_ROWS": 10000,    # solutions or triples returned; more are cut (X-ThreatKG-Truncated)
-    "SPARQL_MAX_RUNNING": 4,     # queries evaluated at once, abandoned ones included
+    "SPARQL_MAX_RUNNING": 4,     # queries evaluated at once
+    "SPARQL_PER_CLIENT": 1,      # queries one client address may have running at once (429 beyond)
+    "SPARQL_MEMORY_MB": 512,     # memory one query may take beyond the server's own (503 beyond)
 }
 PREFIX_MAP = {p: str(ns) for p, ns in PREFIXES.items()}   # predeclared, as in the CLI and the console
 # Prefixes written into RDF results; not id: (entry IRIs read better whole than as id:capec\\/CAPEC-66).
@@ -51,11 +57,6 @@ FORMAT_NAMES = {"json": ("application/sparql-results+json", "application/ld+json
                 "json-ld": (None, "application/ld+json"), "jsonld": (None, "application/ld+json"),
                 "n-triples": (None, "application/n-triples"), "nt": (None, "application/n-triples"),
                 "rdf+xml": (None, "application/rdf+xml"), "rdfxml": (None, "application/rdf+xml")}
-UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-READ_ONLY = ("This endpoint is read-only: SPARQL Update requests (INSERT, DELETE, LOAD, CLEAR, DROP…) "
-             "are refused. Send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
-NO_SERVICE = ("SERVICE is disabled: this endpoint only queries its own graphs (a federated query "
-              "would make the server fetch arbitrary URLs).")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -86,27 +87,32 @@ def _configure(state):
     for key, value in DEFAULTS.items():
         state.app.config.setdefault(key, value)
     state.app.extensions["sparql_slots"] = threading.BoundedSemaphore(state.app.config["SPARQL_MAX_RUNNING"])
+    state.app.extensions["sparql_clients"] = ({}, threading.Lock())
 
 
 def check_read_only(sparql: str) -> None:
-    """Refuse updates and SERVICE before the query reaches the store."""
-    words = keywords(sparql)
-    if "SERVICE" in words:
-        raise Refused(400, NO_SERVICE)
-    form = next((w for w in words if w not in ("PREFIX", "BASE") and not w.endswith(":")), "")
-    if form in UPDATE_KEYWORDS:
-        raise Refused(400, READ_ONLY)
+    """Refuse what must not reach the store (kg.query_guard) with a 400."""
+    try:
+        check(sparql)
+    except Unsafe as refused:
+        raise Refused(400, str(refused)) from None
 
 
 def run(store, sparql: str, *, max_rows: int, timeout: float, slots: threading.Semaphore,
-        default_graphs: list[str] = (), named_graphs: list[str] = ()) -> Outcome:
-    """Evaluate a read-only query in a worker thread; at most max_rows results. pyoxigraph cannot
-    cancel a query, so one running past the deadline is abandoned (it keeps its slot until it ends)."""
+        default_graphs: list[str] = (), named_graphs: list[str] = (), memory_mb: int = 512) -> Outcome:
+    """Evaluate a read-only query; at most max_rows results. On an in-process pyoxigraph store it runs
+    in a confined child process killed at the deadline; on a store behind a SPARQL server (whose own
+    limits apply) in a worker thread abandoned at the deadline."""
     check_read_only(sparql)
     options = _dataset(default_graphs, named_graphs)
     deadline = time.monotonic() + timeout
     if not slots.acquire(timeout=min(timeout, 5.0)):
         raise Refused(503, "The endpoint is busy with other queries: try again shortly.")
+    if isinstance(store, Store):
+        try:
+            return _confined(store, sparql, options, max_rows, timeout, memory_mb)
+        finally:
+            slots.release()
     box = {}
 
     def work():
@@ -131,10 +137,39 @@ def run(store, sparql: str, *, max_rows: int, timeout: float, slots: threading.S
     if isinstance(error, SyntaxError):
         raise Refused(400, f"SPARQL syntax error: {error}")
     if isinstance(error, (OSError, ValueError, RuntimeError)):
-        raise Refused(500, f"The query failed: {error}")
+        raise Refused(400, f"The query could not be evaluated: {error}")
     if error is not None:
         raise error
     return box["outcome"]
+
+
+def _confined(store, sparql, options, max_rows, timeout, memory_mb) -> Outcome:
+    def work() -> bytes:
+        outcome = _evaluate(store, sparql, options, max_rows, float("inf"))
+        if outcome.kind == "graph":
+            body = serialize(outcome.triples, format=RdfFormat.N_TRIPLES)
+        else:
+            body = solutions_json(outcome).encode()
+        return json.dumps({"kind": outcome.kind, "truncated": outcome.truncated}).encode() + b"\n" + body
+
+    try:
+        data = run_confined(work, timeout, memory_mb * 2**20)
+    except Stopped as stopped:
+        if stopped.kind == "syntax":
+            raise Refused(400, f"SPARQL syntax error: {stopped}") from None
+        if stopped.kind == "error":
+            raise Refused(400, f"The query could not be evaluated: {json.loads(str(stopped))}") from None
+        raise Refused(503, str(stopped)) from None
+    head, _, body = data.partition(b"\n")
+    meta = json.loads(head)
+    if meta["kind"] == "graph":
+        return Outcome("graph", triples=list(parse(body, RdfFormat.N_TRIPLES)), truncated=meta["truncated"])
+    results = parse_query_results(body, QueryResultsFormat.JSON)
+    if isinstance(results, QueryBoolean):
+        return Outcome("boolean", boolean=bool(results))
+    variables = [v.value for v in results.variables]
+    return Outcome("solutions", variables=variables, rows=[[s[v] for v in variables] for s in results],
+                   truncated=meta["truncated"])
 
 
 def _dataset(default_graphs, named_graphs) -> dict:
@@ -175,12 +210,34 @@ def endpoint():
         if sparql is None:
             return _no_query()
         config = current_app.config
-        outcome = run(registry().dataset(), sparql, max_rows=config["SPARQL_MAX_ROWS"],
-                      timeout=float(config["SPARQL_TIMEOUT"]), slots=current_app.extensions["sparql_slots"],
-                      default_graphs=default_graphs, named_graphs=named_graphs)
+        with one_client_share():
+            outcome = run(registry().dataset(), sparql, max_rows=config["SPARQL_MAX_ROWS"],
+                          timeout=float(config["SPARQL_TIMEOUT"]), slots=current_app.extensions["sparql_slots"],
+                          default_graphs=default_graphs, named_graphs=named_graphs,
+                          memory_mb=int(config["SPARQL_MEMORY_MB"]))
         return _respond(outcome)
     except Refused as refused:
         return _error(refused.status, str(refused))
+
+
+@contextlib.contextmanager
+def one_client_share():
+    """At most SPARQL_PER_CLIENT queries of one client address at once (429 beyond), so a few heavy
+    clients cannot take every slot."""
+    running, lock = current_app.extensions["sparql_clients"]
+    client, limit = request.remote_addr or "", int(current_app.config["SPARQL_PER_CLIENT"])
+    with lock:
+        if running.get(client, 0) >= limit:
+            raise Refused(429, f"You already have {limit} quer{'y' if limit == 1 else 'ies'} running: "
+                               "wait for the answer before sending the next.")
+        running[client] = running.get(client, 0) + 1
+    try:
+        yield
+    finally:
+        with lock:
+            running[client] -= 1
+            if not running[client]:
+                del running[client]
 
 
 def _protocol_request() -> tuple[str | None, list[str], list[str]]:
