@@ -3,9 +3,10 @@ token on every form POST, and error pages that never show a stack trace."""
 
 import hashlib
 import hmac
+import re
 import secrets
 
-from flask import Flask, abort, current_app, jsonify, render_template, request, session
+from flask import Flask, Response, abort, current_app, jsonify, render_template, request, session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 HEADERS = {
@@ -22,8 +23,12 @@ CSRF_EXEMPT = {"api", "sparql", "entities"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$")
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_headers)
+    app.before_request(_check_host)
     app.before_request(_check_csrf)
     app.register_error_handler(HTTPException, _error_page)
     app.jinja_env.globals["csrf_token"] = csrf_token
@@ -41,6 +46,13 @@ def _sign(nonce: str) -> str:
     key = current_app.config["SECRET_KEY"]
     key = key.encode() if isinstance(key, str) else key
     return hmac.new(key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _check_host():
+    """A Host header that is no host name or address is refused before anything builds a URL from it."""
+    if not HOST.match(request.environ.get("HTTP_HOST", "") or request.environ.get("SERVER_NAME", "localhost")):
+        return Response("Bad Request: the Host header is not a host name.\n", status=400, mimetype="text/plain")
+    return None
 
 
 def _check_csrf():

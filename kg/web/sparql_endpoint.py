@@ -279,7 +279,16 @@ def _no_query():
     if request.accept_mimetypes.best == "text/html" and "console" in current_app.blueprints:
         return redirect(url_for("console.console"), 303)
     mimetype = _negotiate(GRAPH_TYPES, 1)
-    return _rdf_response(service_description(url_for("sparql.endpoint", _external=True)), mimetype)
+    return _rdf_response(service_description(_own_url()), mimetype)
+
+
+def _own_url() -> str:
+    """The endpoint's URL from the address the server listens on (never the client's Host header)."""
+    environ = request.environ
+    host, port, scheme = environ.get("SERVER_NAME", "localhost"), environ.get("SERVER_PORT", ""), request.scheme
+    default = {"http": "80", "https": "443"}.get(scheme)
+    netloc = host if not port or port == default else f"{host}:{port}"
+    return f"{scheme}://{netloc}{request.script_root}{url_for('sparql.endpoint')}"
 
 
 def service_description(endpoint_iri: str) -> list[Triple]:

@@ -165,3 +165,13 @@ def test_cli_query_refuses_service_and_deep_nesting(catalog_home, tmp_path, list
         assert "SERVICE is disabled" in result.stderr or "nests 5001 groups deep" in result.stderr
         assert "Traceback" not in result.output
     assert contacts == []
+
+
+def test_the_host_header_is_never_reflected_and_a_bad_one_is_400_with_the_usual_headers(hostile_app):
+    client = hostile_app.test_client()
+    description = client.get("/sparql", headers={"Host": "evil.example:1234", "Accept": "text/turtle"})
+    assert description.status_code == 200 and "evil.example" not in description.get_data(as_text=True)
+    for path in ("/", "/sparql", "/system/ai-system"):
+        response = client.get(path, headers={"Host": "a" * 70_000})
+        assert response.status_code == 400
+        assert response.headers["X-Frame-Options"] == "DENY" and "default-src" in response.headers["Content-Security-Policy"]
