@@ -72,11 +72,16 @@ class Analysis:
         return run(self.store, name, **bindings)
 
 
-def analyse(model: Model, engine: str = "fast", with_catalogs: bool = True) -> Analysis:
-    """Reason over ontology + model in the store's default graph, then add the installed catalogs
-    (each in its named graph, with their pre-computed closure): catalog facts join at query time."""
+def analyse(model: Model, engine: str = "fast", with_catalogs: bool = True,
+            catalogs: installed.Installation | None = None) -> Analysis:
+    """Reason over ontology + model in the store's default graph, then add the catalogs (the given
+    installation, else the current one; each in its named graph, with their pre-computed closure):
+    catalog facts join at query time."""
     inference = infer(ontology_ntriples() + model_ntriples(model), engine)
-    catalogs = installed.current() if with_catalogs else None
+    if with_catalogs and catalogs is None:
+        catalogs = installed.current()
+    elif not with_catalogs:
+        catalogs = None
     if catalogs is not None:
         load_catalogs(inference.store, catalogs)
     return Analysis(model, inference, catalogs)

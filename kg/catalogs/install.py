@@ -287,8 +287,8 @@ def _switch(root: Path, staging: Path, release: str, previous: installed.Install
         raise
     _fsync_dir(root)
     keep = {release, previous.path.name if previous else None}
-    for old in (root / "releases").iterdir():
-        if not old.name.startswith(".") and old.name not in keep:
+    for old in (root / "releases").iterdir():   # a release a running server reads is kept until it stops
+        if not old.name.startswith(".") and old.name not in keep and not installed.in_use(old):
             shutil.rmtree(old, ignore_errors=True)
 
 

@@ -5,6 +5,7 @@ complete release even while a fetch swaps in a new one (see kg.catalogs.install)
 """
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,28 @@ class Installation:
     def inferred_file(self) -> Path:
         """The reasoner's closure over all graphs (N-Quads)."""
         return self.path / self.manifest["inferred"]["file"]
+
+
+LEASE = ".in-use-"
+
+
+def lease(installation: Installation) -> None:
+    """Mark the release as in use by this process (a server reads its files for as long as it runs):
+    a later fetch keeps it until the process is gone."""
+    (installation.path / f"{LEASE}{os.getpid()}").touch(exist_ok=True)
+
+
+def in_use(release_dir: Path) -> bool:
+    """Whether a live process holds a lease on the release."""
+    for mark in release_dir.glob(LEASE + "*"):
+        try:
+            os.kill(int(mark.name[len(LEASE):]), 0)
+            return True
+        except (ValueError, ProcessLookupError):
+            mark.unlink(missing_ok=True)
+        except PermissionError:   # a live process of another user
+            return True
+    return False
 
 
 def current(home_dir: Path | None = None) -> Installation | None:

@@ -11,6 +11,7 @@ from rdflib.namespace import DCTERMS, RDF
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import InputError, Problem
+from kg.model import lane
 from kg.model.source import load_yaml, read_text
 from kg.model.yaml_model import YamlModel
 from kg.namespaces import TM, model_iri
@@ -41,6 +42,8 @@ def parse_model(text: str, name: str, validate: bool = True) -> Model:
         model, problems = _from_turtle(text, name), []
     else:
         model, problems = _from_yaml(text, name)
+    if outside := lane.problems(model.graph, model.system, name):   # before anything reads the graph
+        raise InputError(outside)
     if validate:
         problems += _shacl_problems(model, problems)
     if problems:

@@ -21,7 +21,8 @@ SERVICES = ["kg.web.api", "kg.web.sparql_endpoint", "kg.web.entities", "kg.web.e
 
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # uploads and forms; larger requests get the 413 page
-    "MAX_UPLOADED_MODELS": 10,               # models added through /upload (each holds its own store)
+    "MAX_UPLOADED_MODELS": 50,               # models added through /upload (each holds its own store)
+    "MAX_UPLOADS_PER_CLIENT": 5,             # of them, held by one client address
     "CONSOLE_ROW_LIMIT": 500,                # rows the SPARQL console shows or downloads
     "CONSOLE_TIME_LIMIT": 10.0,              # seconds a console query may run
     "SESSION_COOKIE_SAMESITE": "Lax",

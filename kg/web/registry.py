@@ -17,6 +17,7 @@ class Registry:
     analyses: dict[str, Analysis] = field(default_factory=dict)   # system id → analysis
     files: dict[str, str] = field(default_factory=dict)          # system id → model file
     _dataset: Store | None = None
+    _catalogs: installed.Installation | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -29,8 +30,10 @@ class Registry:
     versioned = False         # an upload may not replace a model served from the command line
 
     def add(self, model: Model, source_text: str | None = None) -> Analysis:
-        """Reason over a model and serve it (replacing an earlier version with the same system id)."""
-        analysis = analyse(model)
+        """Reason over a model and serve it (replacing an earlier version with the same system id), with
+        the catalog release the server started with: a later `catalogs fetch` changes nothing here, and
+        the release stays on disk while this process runs (installed.lease)."""
+        analysis = analyse(model, catalogs=self.catalogs())
         with self._lock:
             self.analyses[model.system] = analysis
             self.files[model.system] = model.file
@@ -44,10 +47,14 @@ class Registry:
         return sorted(self.analyses)
 
     def catalogs(self) -> installed.Installation | None:
-        """The installation the served models were analysed with (the current one when none is served)."""
-        if not self.analyses:
-            return installed.current()
-        return next((a.catalogs for a in self.analyses.values() if a.catalogs is not None), None)
+        """The release this server serves: the current one when it first asks, kept (and leased, so no
+        fetch deletes it) for as long as the process runs."""
+        with self._lock:
+            if self._catalogs is None:
+                self._catalogs = installed.current()
+                if self._catalogs is not None:
+                    installed.lease(self._catalogs)
+            return self._catalogs
 
     def dataset(self) -> Store:
         """Ontology, catalogs and every model (asserted and inferred) in named graphs, built once."""
