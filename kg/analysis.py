@@ -60,6 +60,15 @@ class Analysis:
         return MappingIndex(self.store, self.links)
 
     @cached_property
+    def stride_of(self) -> dict[str, list[tuple]]:
+        """Threat IRI → its (category IRI, letter, category id), for every catalog entry, read once."""
+        found = {}
+        for sol in self.named("stride-of"):
+            found.setdefault(sol["threat"].value, []).append(
+                (sol["category"].value, sol["letter"].value, sol["categoryId"].value))
+        return found
+
+    @cached_property
     def names(self) -> Names:
         return Names(self.store, _tbox())
 

@@ -6,7 +6,6 @@ listed when the element meets every applicability condition on it (catalogs/appl
 decided in SPARQL); the others are excluded candidates, each with the conditions it failed."""
 
 from collections import defaultdict
-from functools import cached_property
 
 from pyoxigraph import NamedNode
 from rdflib import Literal, URIRef
@@ -52,18 +51,10 @@ class _Rows:
             raise LookupError(f"no graph states the link <{s}> <{p}> <{o}>")
         return f"{text} ({found['provenance']}: {found['source']} {found['version']})", found
 
-    @cached_property
-    def _stride(self) -> dict[str, list[tuple]]:
-        """Threat IRI → its (category, letter, category id), for every catalog entry, in one query."""
-        found = defaultdict(list)
-        for sol in self.analysis.named("stride-of"):
-            found[sol["threat"].value].append((sol["category"].value, sol["letter"].value, sol["categoryId"].value))
-        return found
-
     def stride_step(self, sol, threat):
         letters = sol["letters"].value if sol["letters"] else ""
         steps, links = [], []
-        for category, letter, category_id in self._stride[threat]:
+        for category, letter, category_id in self.analysis.stride_of.get(threat, ()):
             if letter in letters:
                 step, link = self.link(threat, TM.hasStride, category, f"{self.name(URIRef(threat))} is {category_id}")
                 steps.append(step)

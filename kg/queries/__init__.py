@@ -3,7 +3,7 @@
 import re
 from functools import lru_cache
 
-from pyoxigraph import NamedNode, Variable
+from pyoxigraph import NamedNode, Store, Variable
 from rdflib import URIRef
 
 from kg.namespaces import sparql_prefixes
@@ -24,10 +24,16 @@ def select(graph, name: str, **bindings):
 
 
 def run(store, name: str, **bindings):
-    """Run a named query on a pyoxigraph Store over the union of its graphs; bindings fix variables
-    of the query's projection (rdflib URIRefs become IRIs)."""
-    values = {Variable(k): NamedNode(str(v)) if isinstance(v, URIRef) else v for k, v in bindings.items()}
-    return store.query(text(name), substitutions=values, use_default_graph_as_union=True)
+    """Run a named query on a pyoxigraph Store (or a kg.store dataset) over the union of its graphs;
+    bindings fix variables of the query's projection (rdflib URIRefs become IRIs). On a Store they are
+    written into the query text as a VALUES block, which steers the query plan (substitutions do not)."""
+    values = {k: NamedNode(str(v)) if isinstance(v, URIRef) else v for k, v in bindings.items()}
+    if isinstance(store, Store) and values:
+        from kg.store.sparql_text import with_values
+        return store.query(with_values(text(name), {k: str(v) for k, v in values.items()}),
+                           use_default_graph_as_union=True)
+    return store.query(text(name), substitutions={Variable(k): v for k, v in values.items()},
+                       use_default_graph_as_union=True)
 
 
 def run_values(store, name: str, rows) -> list:
