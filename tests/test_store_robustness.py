@@ -395,8 +395,9 @@ def test_two_servers_see_each_others_uploads(fresh_oxigraph, with_catalogs):
     pushed = cli("catalogs", "push", "--store", url)
     assert pushed.exit_code == 0, pushed.output
     example = EXAMPLE.read_text(encoding="utf-8")
-    renamed = example.replace("name: AI connected system", "name: AI connected system, second edition", 1)
-    assert renamed != example
+    second = example.replace("id: ai-system", "id: ai-system-2", 1).replace(
+        "name: AI connected system", "name: AI connected system, second edition", 1)
+    assert second != example
 
     def names(base):
         return {s["id"]: s["name"] for s in requests.get(base + "/api/systems", timeout=60).json()["systems"]}
@@ -408,11 +409,14 @@ def test_two_servers_see_each_others_uploads(fresh_oxigraph, with_catalogs):
         assert requests.get(b + "/system/ai-system", timeout=60).status_code == 200
         assert requests.get(b + "/api/systems/ai-system/threats", timeout=60).json()
 
-        upload(b, "ai-system.yaml", renamed)
-        eventually(lambda: names(a) == {"ai-system": "AI connected system, second edition"})
-        page = requests.get(a + "/system/ai-system", timeout=60)
+        upload(b, "ai-system-2.yaml", second)
+        eventually(lambda: names(a) == {"ai-system": "AI connected system",
+                                        "ai-system-2": "AI connected system, second edition"})
+        page = requests.get(a + "/system/ai-system-2", timeout=60)
         assert page.status_code == 200 and "second edition" in page.text
-    assert listed(url).keys() == {"ai-system"}
+        # a system kept in the store is never replaced through another server's upload page
+        assert requests.get(b + "/upload", timeout=60).status_code == 200
+    assert listed(url).keys() == {"ai-system", "ai-system-2"}
 
 
 # ------------------------------------------------------------ 7. remove

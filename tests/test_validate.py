@@ -204,10 +204,10 @@ def test_turtle_no_system(tmp_path):
 
 def test_turtle_ill_typed_literal_is_a_shape_problem_without_noise(tmp_path):
     path = write(tmp_path, TTL_PREFIXES + """
-<urn:s> a tm:System ; dcterms:identifier "s" .
-<urn:z> a tm:TrustZone ; tm:partOf <urn:s> ; dcterms:identifier "z" .
-<urn:c> a tm:Database ; tm:partOf <urn:s> ; dcterms:identifier "c" ; tm:inZone <urn:z> ;
-        tm:internetFacing "x"^^xsd:boolean .
+<https://w3id.org/threatkg/model/s> a tm:System ; dcterms:identifier "s" .
+<https://w3id.org/threatkg/model/s/z> a tm:TrustZone ; tm:partOf <https://w3id.org/threatkg/model/s> ; dcterms:identifier "z" .
+<https://w3id.org/threatkg/model/s/c> a tm:Database ; tm:partOf <https://w3id.org/threatkg/model/s> ;
+        dcterms:identifier "c" ; tm:inZone <https://w3id.org/threatkg/model/s/z> ; tm:internetFacing "x"^^xsd:boolean .
 """, "model.ttl")
     rejected(path, (None, "c", "attributes.internet_facing: true or false"))
 
