@@ -1,54 +1,75 @@
-"""Work that must be stoppable (a user's SPARQL query) in a child process forked from the server:
-the child shares the in-memory store copy-on-write, may grow by a bounded amount of memory
-(RLIMIT_AS), can open no file or socket (every descriptor number is taken and RLIMIT_NOFILE set just
-above them: a federated SERVICE request cannot even connect, a second wall behind kg.query_guard),
-and is killed at the deadline, which frees its CPU at once. Its answer comes back over a pipe."""
+"""Work that must be stoppable (a user's SPARQL query) in a child process forked from this one: the
+child shares the in-process store copy-on-write, can open no file or socket, may grow by a bounded
+amount of memory (RLIMIT_AS), and is killed at the deadline, which frees its CPU at once (a thread
+cannot be stopped: pyoxigraph has no cancellation). Its answer comes back over a pipe.
 
-import json
+The second wall behind kg.query_guard: pyoxigraph 0.5's Store.query has no option to disable SERVICE
+and ignores proxy variables (HTTP_PROXY, ALL_PROXY), so the child is made unable to connect: every
+free descriptor number below RLIMIT_NOFILE is taken and the limit set just above them, so socket()
+(and the resolver's files) fail with EMFILE before any connection is tried. Forking needs no second
+copy of the store, works for an embedded store on disk too, and costs a few milliseconds a query."""
+
+import faulthandler
 import os
 import resource
 import select
 import signal
 import time
-from typing import Callable
+from collections.abc import Callable
+
+from pyoxigraph import Store
+
+from kg.store.dataset import DatasetView
+from kg.store.embedded import EmbeddedStore
+
+_RETRY = ("narrow it down (a LIMIT, more specific patterns, bounded property paths).")
 
 
 class Stopped(Exception):
-    """The work gave no answer: `kind` is timeout, memory or error; the message is for the client."""
+    """The work gave no answer. `kind`: timeout, memory or crashed (stopped), syntax or error (the
+    work raised: SyntaxError or another exception); the message is for the user."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
 
 
-def run_confined(work: Callable[[], bytes], timeout: float, memory_bytes: int) -> bytes:
-    """work()'s bytes, computed in a confined child; Stopped when it times out, runs out of memory or
-    raises (SyntaxError's message is kept, prefixed `syntax:`)."""
+def in_process(store) -> bool:
+    """Whether pyoxigraph evaluates queries on `store` in this process (so a child can run them)."""
+    return isinstance(store, Store) or (isinstance(store, DatasetView) and isinstance(store.store, EmbeddedStore))
+
+
+def run_confined(work: Callable[[], bytes], timeout: float | None, memory_bytes: int | None) -> bytes:
+    """work()'s bytes, computed in a confined child (None: no time or memory limit); Stopped when it
+    times out, runs out of memory, crashes or raises. The child is killed if the caller is interrupted."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         _child(work, read_end, write_end, memory_bytes)
     os.close(write_end)
     try:
-        data = _read_until(read_end, time.monotonic() + timeout)
-    except TimeoutError:
+        data = _read_until(read_end, None if timeout is None else time.monotonic() + timeout)
+    except BaseException as err:   # the deadline, or the caller interrupted (Ctrl-C)
         os.kill(pid, signal.SIGKILL)
-        raise Stopped("timeout", f"The query ran longer than {timeout:g} s and was stopped: narrow it down "
-                                 "(a LIMIT, more specific patterns).") from None
+        os.waitpid(pid, 0)
+        if isinstance(err, TimeoutError):
+            raise Stopped("timeout", f"The query ran longer than {timeout:g} s and was stopped: {_RETRY}") from None
+        raise
     finally:
         os.close(read_end)
-        os.waitpid(pid, 0)
-    if not data:
-        raise Stopped("memory", "The query needed more memory than one query may use here and was stopped: "
-                                "narrow it down (a LIMIT, more specific patterns, bounded property paths).")
-    status, _, body = data.partition(b"\n")
-    if status == b"ok":
+    status = os.waitpid(pid, 0)[1]
+    kind, _, body = data.partition(b"\n")
+    if kind == b"ok":
         return body
-    raise Stopped(status.decode(), body.decode("utf-8", "replace"))
+    if kind == b"memory" or (not data and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT):
+        raise Stopped("memory", f"The query needed more memory than one query may use and was stopped: {_RETRY}")
+    if not data:
+        raise Stopped("crashed", "The query engine crashed on this query (in a process of its own: nothing else was affected).")
+    raise Stopped(kind.decode(), body.decode("utf-8", "replace"))
 
 
-def _child(work, read_end: int, write_end: int, memory_bytes: int):
-    """Evaluate, write `ok\\n<bytes>` or `<kind>\\n<message>`, and exit without the server's exit handlers."""
+def _child(work, read_end: int, write_end: int, memory_bytes: int | None):
+    """Evaluate, write `ok\\n<bytes>` or `<kind>\\n<message>`, and exit without the parent's exit handlers."""
     try:
         os.close(read_end)
         _confine(memory_bytes)
@@ -56,9 +77,9 @@ def _child(work, read_end: int, write_end: int, memory_bytes: int):
     except SyntaxError as err:
         out = b"syntax\n" + str(err).encode()
     except MemoryError:
-        out = b""
+        out = b"memory\n"
     except BaseException as err:  # noqa: BLE001 - whatever happens, the child reports and exits
-        out = b"error\n" + json.dumps(f"{type(err).__name__}: {err}").encode()
+        out = f"error\n{err or type(err).__name__}".encode("utf-8", "replace")
     try:
         view = memoryview(out)
         while view:
@@ -67,27 +88,30 @@ def _child(work, read_end: int, write_end: int, memory_bytes: int):
         os._exit(0)
 
 
-def _confine(memory_bytes: int) -> None:
-    """No new descriptor (so no socket), and at most memory_bytes more address space."""
-    with open("/proc/self/statm") as statm:
-        size = int(statm.read().split()[0]) * resource.getpagesize()
-    filler = os.open(os.devnull, os.O_RDONLY)
+def _confine(memory_bytes: int | None) -> None:
+    """No new descriptor (so no socket), no output on the server's stderr (the engine's own messages,
+    such as a failed allocation), and at most memory_bytes more address space."""
+    faulthandler.disable()    # a crash of the engine is reported by the parent, not dumped here
+    filler = os.open(os.devnull, os.O_RDWR)
+    os.dup2(filler, 2)
     highest = max([filler] + [int(fd) for fd in os.listdir("/proc/self/fd")])
     for fd in range(highest + 1):
         try:
             os.fstat(fd)
         except OSError:       # a free number below the limit: take it
             os.dup2(filler, fd)
+    if memory_bytes is not None:
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (size + memory_bytes, size + memory_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, highest + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (size + memory_bytes, size + memory_bytes))
 
 
-def _read_until(fd: int, deadline: float) -> bytes:
+def _read_until(fd: int, deadline: float | None) -> bytes:
     chunks = []
     while True:
-        left = deadline - time.monotonic()
-        ready = select.select([fd], [], [], left)[0] if left > 0 else []
-        if not ready:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and (left <= 0 or not select.select([fd], [], [], left)[0]):
             raise TimeoutError
         chunk = os.read(fd, 1 << 20)
         if not chunk:

@@ -1,6 +1,7 @@
 """The SPARQL console: an editor with the project's named queries as examples, results as a table
-(rendered on the server) or downloaded as CSV / SPARQL JSON / Turtle. Read-only, capped in rows
-and time; SERVICE is refused (it would make the server fetch any URL)."""
+(rendered on the server) or downloaded as CSV / SPARQL JSON / Turtle. Queries run under the SPARQL
+endpoint's rules (kg.web.sparql_endpoint.run): checked on their parsed form, SERVICE refused,
+evaluated in a confined child, capped in rows, time and memory, one running query per client."""
 
 import csv
 import io
@@ -51,7 +52,8 @@ def run_console():
         if fmt in FORMATS:
             return download(result, fmt)
     except Refused as refused:   # the message is shown to the user
-        return _page(named, query, None, str(refused)), refused.status
+        headers = {"Retry-After": "5"} if refused.status in (429, 503) else {}
+        return _page(named, query, None, str(refused)), refused.status, headers
     return _page(named, query, result, None)
 
 

@@ -1,5 +1,6 @@
 """The service's own security: response headers (CSP without inline code), a session-bound CSRF
-token on every form POST, and error pages that never show a stack trace."""
+token on every form POST, a Host header that must be a host name (400 otherwise, with these headers),
+and error pages that never show a stack trace."""
 
 import hashlib
 import hmac
@@ -21,8 +22,6 @@ HEADERS = {
 # forge: clients such as SPARQLWrapper POST to them without a form token.
 CSRF_EXEMPT = {"api", "sparql", "entities"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
 HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$")
 
 

@@ -2,8 +2,9 @@
 GET ?query=, POST form-encoded query=, POST application/sparql-query. Results negotiated by Accept
 or a `format` parameter. Every query is checked on its parsed form first (kg.query_guard: read-only,
 no SERVICE anywhere, bounded size and nesting: a 400 with the parser's message otherwise), then
-evaluated in a confined child process (kg.web.query_worker: no socket, bounded memory, killed at the
-time limit); a cap on result rows, on queries running at once and on queries per client."""
+evaluated in a confined child process (kg.query_worker: no socket, bounded memory, killed at the
+time limit); a cap on result rows, on queries running at once and on queries per client address
+(429 with Retry-After beyond it, so a few heavy clients cannot take every slot)."""
 
 import contextlib
 import json
@@ -13,13 +14,13 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, redirect, request, url_for
 from pyoxigraph import (BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat,
-                        Store, Triple, parse, parse_query_results, serialize)
+                        Triple, parse, parse_query_results, serialize)
 from werkzeug.exceptions import HTTPException
 
 from kg.namespaces import PREFIXES
-from kg.query_guard import READ_ONLY, Unsafe, check
+from kg.query_guard import READ_ONLY, Unsafe, checked
+from kg.query_worker import Stopped, in_process, run_confined
 from kg.web import registry
-from kg.web.query_worker import Stopped, run_confined
 
 bp = Blueprint("sparql", __name__)
 
@@ -90,10 +91,10 @@ def _configure(state):
     state.app.extensions["sparql_clients"] = ({}, threading.Lock())
 
 
-def check_read_only(sparql: str) -> None:
-    """Refuse what must not reach the store (kg.query_guard) with a 400."""
+def check_read_only(sparql: str) -> str:
+    """The text to evaluate (kg.query_guard.checked); a 400 for what must not reach the store."""
     try:
-        check(sparql)
+        return checked(sparql)
     except Unsafe as refused:
         raise Refused(400, str(refused)) from None
 
@@ -103,12 +104,12 @@ def run(store, sparql: str, *, max_rows: int, timeout: float, slots: threading.S
     """Evaluate a read-only query; at most max_rows results. On an in-process pyoxigraph store it runs
     in a confined child process killed at the deadline; on a store behind a SPARQL server (whose own
     limits apply) in a worker thread abandoned at the deadline."""
-    check_read_only(sparql)
+    sparql = check_read_only(sparql)
     options = _dataset(default_graphs, named_graphs)
     deadline = time.monotonic() + timeout
     if not slots.acquire(timeout=min(timeout, 5.0)):
         raise Refused(503, "The endpoint is busy with other queries: try again shortly.")
-    if isinstance(store, Store):
+    if in_process(store):
         try:
             return _confined(store, sparql, options, max_rows, timeout, memory_mb)
         finally:
@@ -157,13 +158,13 @@ def _confined(store, sparql, options, max_rows, timeout, memory_mb) -> Outcome:
     except Stopped as stopped:
         if stopped.kind == "syntax":
             raise Refused(400, f"SPARQL syntax error: {stopped}") from None
-        if stopped.kind == "error":
-            raise Refused(400, f"The query could not be evaluated: {json.loads(str(stopped))}") from None
+        if stopped.kind in ("error", "crashed"):
+            raise Refused(400, f"The query could not be evaluated: {stopped}") from None
         raise Refused(503, str(stopped)) from None
     head, _, body = data.partition(b"\n")
     meta = json.loads(head)
     if meta["kind"] == "graph":
-        return Outcome("graph", triples=list(parse(body, RdfFormat.N_TRIPLES)), truncated=meta["truncated"])
+        return Outcome("graph", triples=[q.triple for q in parse(body, RdfFormat.N_TRIPLES)], truncated=meta["truncated"])
     results = parse_query_results(body, QueryResultsFormat.JSON)
     if isinstance(results, QueryBoolean):
         return Outcome("boolean", boolean=bool(results))
@@ -383,7 +384,7 @@ def _json_term(term) -> dict:
 def _error(status: int, message: str) -> Response:
     """Protocol errors as plain text (what SPARQL clients show their users)."""
     response = Response(message + "\n", status=status, mimetype="text/plain")
-    if status == 503:
+    if status in (429, 503):
         response.headers["Retry-After"] = "5"
     return response
 
