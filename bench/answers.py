@@ -1,0 +1,97 @@
+"""How fast the answers are, against the goals of the assess-once issue, each figure next to a
+baseline measured in the same run (a bare `import rdflib, pyoxigraph` process; pyoxigraph loading
+the same triples), with the ratio.
+
+    python bench/answers.py [--sizes 1000] [--samples 20]
+
+Whole commands are timed as fresh processes (wall seconds, median of 3); in-process figures are
+medians / p95 over `--samples` components of a generated system.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import generate  # noqa: E402
+from kg.analysis import analyse  # noqa: E402
+from kg.coverage import coverage  # noqa: E402
+from kg.model.load import parse_model  # noqa: E402
+from kg.profiles import load  # noqa: E402
+from kg.threats import threat_rows  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "ai-system.yaml"
+
+
+def wall(command: list[str], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def timed(fn):
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def row(name: str, goal: str, value: str, baseline: str = "", ratio: str = "") -> None:
+    print(f"{name:58} {goal:>14} {value:>12} {baseline:>22} {ratio:>8}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000", help="components of the generated systems")
+    parser.add_argument("--samples", type=int, default=20)
+    args = parser.parse_args()
+    python = sys.executable
+    bare = wall([python, "-c", "import rdflib, pyoxigraph"])
+    print(f"{'operation':58} {'goal':>14} {'measured':>12} {'baseline':>22} {'ratio':>8}")
+    for name, command, goal in (
+            ("threats examples/ai-system.yaml --format json (process)", ["threats", str(EXAMPLE), "--format", "json"],
+             "<= 1 s, 2.5x"),
+            ("coverage --profile asvs-4.0.3-L1 (process)", ["coverage", str(EXAMPLE), "--profile", "asvs-4.0.3-L1"],
+             "<= 1.2 s"),
+            ("report --format html (process)", ["report", str(EXAMPLE), "--format", "html", "-o", "/dev/null"],
+             "<= 1.2 s")):
+        seconds = wall([python, "-m", "kg.cli", *command])
+        row(name, goal, f"{seconds:.2f} s", f"bare import {bare:.2f} s", f"{seconds / bare:.1f}x")
+    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        text = yaml.safe_dump(generate(size, seed=7, system=f"gen-{size}"))
+        model = parse_model(text, f"gen-{size}.yaml")
+        started = time.perf_counter()
+        analysis = analyse(model)
+        reasoned = time.perf_counter() - started
+        with tempfile.TemporaryDirectory() as folder:
+            data = Path(folder) / "model.nt"
+            data.write_bytes(model.graph.serialize(format="nt", encoding="utf-8"))
+            from pyoxigraph import RdfFormat, Store
+            load_only = timed(lambda: Store().load(path=str(data), format=RdfFormat.N_TRIPLES))
+        row(f"analyse a {size}-component model (infer + catalogs)", "<= 15 s at 10k", f"{reasoned:.2f} s",
+            f"load only {load_only:.3f} s", f"{reasoned / max(load_only, 1e-6):.0f}x")
+        ids = sorted({r["component"] for r in threat_rows(analysis, explain=False)})[:args.samples]
+        samples = sorted(timed(lambda i=i: threat_rows(analysis, i)) * 1000 for i in ids)
+        p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+        row(f"one component's explained threats, {size} components (p95)", "<= 10 ms at 1k",
+            f"{p95:.1f} ms", f"median {statistics.median(samples):.1f} ms")
+        all_rows = timed(lambda: threat_rows(analysis))
+        row(f"all threats of {size} components, explained", "<= 2 s at 1k", f"{all_rows:.2f} s")
+        profile = load("asvs-4.0.3-L1")
+        row(f"coverage of {size} components (asvs-4.0.3-L1)", "<= 1 s at 1k",
+            f"{timed(lambda: coverage(analysis, profile)):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
