@@ -1,17 +1,20 @@
-"""What a SPARQL text must be before any store sees it: small, shallow, a query (not an update), and
-free of SERVICE anywhere, whatever its spelling. `checked` returns the text to evaluate, which is
-exactly the text it checked:
+"""What a SPARQL text must be before any store evaluates it: small, shallow, a query (not an update),
+and free of SERVICE anywhere, whatever its spelling. `screened` makes the linear checks and returns
+the text to evaluate, which is exactly the text checked:
 
 1. size, on the raw text;
 2. one reading for every parser: code-point escapes (\\uXXXX, \\UXXXXXXXX) expanded as SPARQL defines
    them, and a lone carriage return made a line feed (pyoxigraph ends a comment there, rdflib's parser
    does not: `# x<CR> SERVICE …` would be a comment to one and a federated query to the other);
-3. nesting of { ( [ outside strings, IRIs and comments, on the lexer's tokens (linear, no recursion:
-   the parsers recurse per level and crash or overflow on deep input);
+3. nesting of { ( [ outside strings, IRIs and comments, on the lexer's tokens (no recursion: the
+   parsers recurse per level, and pyoxigraph crashed at 5,000);
 4. a belt: no bare word or prefix that reads `service` once normalised (NFKD, case-folded, every
-   non-ASCII character dropped: middle dots, combining marks, undertie, zero-width or full-width forms);
-5. the parse (rdflib's SPARQL grammar; what it rejects is reported with its message) and a walk of
-   the whole tree for a ServiceGraphPattern, sub-queries, EXISTS and MINUS included."""
+   non-ASCII character dropped: middle dots, combining marks, undertie, zero-width or full-width forms).
+
+`check_parsed` then parses the screened text (rdflib's SPARQL grammar; what it rejects is reported
+with its message) and walks the whole tree for a ServiceGraphPattern, sub-queries, EXISTS and MINUS
+included. It takes seconds on a long text and recurses once per triple, so it runs where it can be
+stopped, in the query's child (kg.query_worker), never in a server thread."""
 
 import re
 import unicodedata
@@ -23,7 +26,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from kg.store.sparql_text import TOKENS
 
 MAX_QUERY_CHARS = 100_000
-MAX_NESTING = 32          # { ( [ open at once; rdflib's parser overflows its stack near 30 nested ( )
+MAX_NESTING = 64          # { ( [ open at once
 READ_ONLY = ("This endpoint is read-only: SPARQL Update requests (INSERT, DELETE, LOAD, CLEAR, DROP…) "
              "are refused. Send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
 NO_SERVICE = ("SERVICE is disabled: this endpoint only queries its own graphs (a federated query "
@@ -37,10 +40,9 @@ class Unsafe(ValueError):
     """A query refused before evaluation; the message says why, for the client."""
 
 
-def checked(sparql: str) -> str:
-    """The text to evaluate, if `sparql` is a read-only query without SERVICE within the size and
-    nesting limits; Unsafe otherwise (parsing checks the grammar only: predeclared prefixes need no
-    declaration)."""
+def screened(sparql: str) -> str:
+    """The text to evaluate, if `sparql` is within the size and nesting limits and no word of it reads
+    `service`; Unsafe otherwise. Linear in the text's length."""
     if len(sparql) > MAX_QUERY_CHARS:
         raise Unsafe(f"The query is {len(sparql):,} characters long; the limit is {MAX_QUERY_CHARS:,}.")
     text = _one_reading(sparql)
@@ -49,6 +51,12 @@ def checked(sparql: str) -> str:
         raise Unsafe(f"The query nests {depth} groups deep; the limit is {MAX_NESTING}.")
     if "service" in _bare_words(text):
         raise Unsafe(NO_SERVICE)
+    return text
+
+
+def check_parsed(text: str) -> None:
+    """Unsafe unless rdflib's grammar reads the screened `text` as a query (not an update) without
+    SERVICE anywhere in its parse tree (the grammar only: predeclared prefixes need no declaration)."""
     try:
         tree = parseQuery(text)
     except (ParseBaseException, RecursionError) as err:
@@ -59,7 +67,6 @@ def checked(sparql: str) -> str:
         raise Unsafe(f"SPARQL syntax error: the parser gave up ({type(err).__name__})") from None
     if "ServiceGraphPattern" in _names(tree):
         raise Unsafe(NO_SERVICE)
-    return text
 
 
 def _one_reading(sparql: str) -> str:

@@ -1,13 +1,14 @@
 """Run user SPARQL over a store and print the results as a table, SPARQL JSON or CSV, under the
-rules of the SPARQL endpoint: the text is checked first (kg.query_guard: no update, no SERVICE,
-bounded size and nesting) and, on an in-process store, evaluated in a child that can open no socket
-(kg.query_worker), so a crash of the query engine is an error message, not the end of the command."""
+rules of the SPARQL endpoint: the text is screened (kg.query_guard: bounded size and nesting, no word
+reading `service`), then parsed and checked (no update, no SERVICE) and, on an in-process store,
+evaluated in a child that can open no socket (kg.query_worker), so a crash of the query engine is an
+error message, not the end of the command."""
 
 from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Store
 
 from kg.errors import InputError, Problem
 from kg.namespaces import PREFIXES
-from kg.query_guard import Unsafe, checked
+from kg.query_guard import Unsafe, check_parsed, screened
 from kg.query_worker import Stopped, in_process, run_confined
 
 _FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV}
@@ -16,13 +17,23 @@ _FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV}
 def run_query(store: Store, sparql: str, fmt: str, source: str = "QUERY") -> str:
     """Results of a SELECT, ASK, CONSTRUCT or DESCRIBE; the project's prefixes are predeclared."""
     try:
-        sparql = checked(sparql)
+        sparql = screened(sparql)
     except Unsafe as refused:
         raise InputError(Problem(source, str(refused))) from None
+    local = in_process(store)   # else a SPARQL server, whose own limits apply: only the check in the child
+
+    def work() -> bytes:
+        try:
+            check_parsed(sparql)
+        except Unsafe as refused:
+            return b"refused\n" + str(refused).encode("utf-8")
+        return b"ok\n" + (_evaluate(store, sparql, fmt).encode("utf-8") if local else b"")
+
     try:
-        if not in_process(store):   # a SPARQL server: its own limits apply
-            return _evaluate(store, sparql, fmt)
-        return run_confined(lambda: _evaluate(store, sparql, fmt).encode("utf-8"), None, None).decode("utf-8")
+        status, _, out = run_confined(work, None, None).partition(b"\n")
+        if status == b"ok":
+            return out.decode("utf-8") if local else _evaluate(store, sparql, fmt)
+        message = out.decode("utf-8")
     except SyntaxError as err:
         message = f"SPARQL syntax error: {err}"
     except Stopped as err:

@@ -22,7 +22,7 @@ HEADERS = {
 # forge: clients such as SPARQLWrapper POST to them without a form token.
 CSRF_EXEMPT = {"api", "sparql", "entities"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$")
+HOST = re.compile(r"^[A-Za-z0-9_.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$")
 
 
 def init_app(app: Flask) -> None:

@@ -1,10 +1,11 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql over every served graph (kg.web.registry dataset):
 GET ?query=, POST form-encoded query=, POST application/sparql-query. Results negotiated by Accept
-or a `format` parameter. Every query is checked on its parsed form first (kg.query_guard: read-only,
-no SERVICE anywhere, bounded size and nesting: a 400 with the parser's message otherwise), then
-evaluated in a confined child process (kg.query_worker: no socket, bounded memory, killed at the
-time limit); a cap on result rows, on queries running at once and on queries per client address
-(429 with Retry-After beyond it, so a few heavy clients cannot take every slot)."""
+or a `format` parameter. Every query is screened in the request thread (kg.query_guard: bounded size
+and nesting, no word reading `service`), then parsed, checked (read-only, no SERVICE anywhere: a 400
+with the parser's message otherwise) and evaluated in a confined child process (kg.query_worker: no
+socket, bounded memory, killed at the time limit); a cap on result rows, on queries running at once
+and on queries per client address (429 with Retry-After beyond it, so a few heavy clients cannot
+take every slot)."""
 
 import contextlib
 import json
@@ -18,7 +19,7 @@ from pyoxigraph import (BlankNode, Literal, NamedNode, QueryBoolean, QueryResult
 from werkzeug.exceptions import HTTPException
 
 from kg.namespaces import PREFIXES
-from kg.query_guard import READ_ONLY, Unsafe, checked
+from kg.query_guard import READ_ONLY, Unsafe, check_parsed, screened
 from kg.query_worker import Stopped, in_process, run_confined
 from kg.web import registry
 
@@ -92,28 +93,33 @@ def _configure(state):
 
 
 def check_read_only(sparql: str) -> str:
-    """The text to evaluate (kg.query_guard.checked); a 400 for what must not reach the store."""
+    """The text to evaluate, screened in the request thread (kg.query_guard.screened: size, nesting, no
+    word reading `service`); a 400 otherwise. Its parse is checked in the query's child (check_parsed)."""
     try:
-        return checked(sparql)
+        return screened(sparql)
     except Unsafe as refused:
         raise Refused(400, str(refused)) from None
 
 
 def run(store, sparql: str, *, max_rows: int, timeout: float, slots: threading.Semaphore,
         default_graphs: list[str] = (), named_graphs: list[str] = (), memory_mb: int = 512) -> Outcome:
-    """Evaluate a read-only query; at most max_rows results. On an in-process pyoxigraph store it runs
-    in a confined child process killed at the deadline; on a store behind a SPARQL server (whose own
-    limits apply) in a worker thread abandoned at the deadline."""
+    """Evaluate a read-only query; at most max_rows results. On an in-process pyoxigraph store the
+    parse check and the evaluation run in a confined child process killed at the deadline; on a store
+    behind a SPARQL server (whose own limits apply) the check runs in that child, the evaluation in a
+    worker thread abandoned at the deadline."""
     sparql = check_read_only(sparql)
     options = _dataset(default_graphs, named_graphs)
     deadline = time.monotonic() + timeout
     if not slots.acquire(timeout=min(timeout, 5.0)):
         raise Refused(503, "The endpoint is busy with other queries: try again shortly.")
-    if in_process(store):
-        try:
-            return _confined(store, sparql, options, max_rows, timeout, memory_mb)
-        finally:
-            slots.release()
+    try:
+        outcome = _in_child(store if in_process(store) else None, sparql, options, max_rows, timeout, memory_mb)
+    except BaseException:
+        slots.release()
+        raise
+    if outcome is not None:
+        slots.release()
+        return outcome
     box = {}
 
     def work():
@@ -144,8 +150,15 @@ def run(store, sparql: str, *, max_rows: int, timeout: float, slots: threading.S
     return box["outcome"]
 
 
-def _confined(store, sparql, options, max_rows, timeout, memory_mb) -> Outcome:
+def _in_child(store, sparql, options, max_rows, timeout, memory_mb) -> Outcome | None:
+    """In a confined child (kg.query_worker): the parse check, then, with a store, the evaluation."""
     def work() -> bytes:
+        try:
+            check_parsed(sparql)
+        except Unsafe as refused:
+            return json.dumps({"refused": str(refused)}).encode()
+        if store is None:
+            return b"{}"
         outcome = _evaluate(store, sparql, options, max_rows, float("inf"))
         if outcome.kind == "graph":
             body = serialize(outcome.triples, format=RdfFormat.N_TRIPLES)
@@ -161,8 +174,14 @@ def _confined(store, sparql, options, max_rows, timeout, memory_mb) -> Outcome:
         if stopped.kind in ("error", "crashed"):
             raise Refused(400, f"The query could not be evaluated: {stopped}") from None
         raise Refused(503, str(stopped)) from None
+    except OSError as err:   # no process could be started (fork: EAGAIN, ENOMEM)
+        raise Refused(503, f"The server cannot start a query now ({err.strerror}): try again shortly.") from None
     head, _, body = data.partition(b"\n")
     meta = json.loads(head)
+    if "refused" in meta:
+        raise Refused(400, meta["refused"])
+    if store is None:
+        return None
     if meta["kind"] == "graph":
         return Outcome("graph", triples=[q.triple for q in parse(body, RdfFormat.N_TRIPLES)], truncated=meta["truncated"])
     results = parse_query_results(body, QueryResultsFormat.JSON)
