@@ -83,14 +83,15 @@ def test_deep_nesting_is_exit_2_not_a_segfault(tmp_path, empty_home):
                           capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
                           env={"PATH": "/usr/bin:/bin", "THREATKG_HOME": str(empty_home)})
     assert done.returncode == 2, (done.returncode, done.stderr)
-    assert f"{query_file}: The query nests 5001 groups deep; the limit is 32." in done.stderr
+    assert f"{query_file}: The query nests 5001 groups deep; the limit is 64." in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_the_confined_child_alone_cannot_connect_nor_crash_the_command(listener, monkeypatch):
     """The second wall: with the check switched off, SERVICE reaches pyoxigraph in a child that cannot
     open a socket, and the nesting that segfaults pyoxigraph ends only that child."""
-    monkeypatch.setattr(sparql, "checked", lambda text: text)
+    monkeypatch.setattr(sparql, "screened", lambda text: text)
+    monkeypatch.setattr(sparql, "check_parsed", lambda text: None)
     with pytest.raises(InputError, match="query failed: Too many open files"):
         run_query(small_store(), f"SELECT * WHERE {{ SERVICE <{listener}> {{ ?s ?p ?o }} }}", "table")
     assert "(1 rows)" in run_query(small_store(), f"SELECT * WHERE {{ SERVICE SILENT <{listener}> {{ ?s ?p ?o }} }}",

@@ -16,7 +16,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg import query_guard
-from kg.query_guard import NO_SERVICE, READ_ONLY, Unsafe, checked
+from kg.query_guard import NO_SERVICE, READ_ONLY, Unsafe, check_parsed, screened
 from kg.store.dataset import DatasetView
 from kg.store.embedded import EmbeddedStore
 from kg.web import sparql_endpoint
@@ -142,6 +142,19 @@ def harmless(url: str) -> list[str]:
             f'ASK {{ ?s ?p "a\\u0022 }} #" . SERVICE <{url}> {{ ?s ?p ?o }} }}']
 
 
+def checked(sparql: str) -> str:
+    """Both parts of the check, here in the test's process."""
+    text = screened(sparql)
+    check_parsed(text)
+    return text
+
+
+def switch_the_check_off(monkeypatch):
+    """Both parts of the endpoint's check off: the text reaches pyoxigraph as sent."""
+    monkeypatch.setattr(sparql_endpoint, "check_read_only", lambda sparql: sparql)
+    monkeypatch.setattr(sparql_endpoint, "check_parsed", lambda sparql: None)
+
+
 def text(response) -> str:
     return response.get_data(as_text=True)
 
@@ -235,7 +248,7 @@ def test_queries_that_only_name_a_url_are_answered_without_fetching_it(hostile, 
 def test_the_confined_child_alone_cannot_connect(hostile, listener, monkeypatch):
     """The second wall: with the check switched off, every spelling reaches pyoxigraph, whose child
     process cannot open a socket: an error (400), or with SILENT no solution; never the secret."""
-    monkeypatch.setattr(sparql_endpoint, "check_read_only", lambda sparql: sparql)
+    switch_the_check_off(monkeypatch)
     monkeypatch.setitem(hostile.config, "SPARQL_MAX_ROWS", 5)
     monkeypatch.setitem(hostile.config, "CONSOLE_ROW_LIMIT", 5)
     client, refused_sockets = hostile.test_client(), 0
@@ -255,10 +268,29 @@ def test_an_embedded_store_on_disk_is_queried_in_the_confined_child(tmp_path, li
     view, slots = DatasetView(embedded, ["urn:g"], ["urn:g"]), threading.BoundedSemaphore(1)
     outcome = run(view, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", max_rows=10, timeout=5, slots=slots)
     assert outcome.rows[0][0].value == "5"
-    monkeypatch.setattr(sparql_endpoint, "check_read_only", lambda sparql: sparql)
+    switch_the_check_off(monkeypatch)
     with pytest.raises(Refused) as refused:
         run(view, f"SELECT * WHERE {{ SERVICE <{listener}> {{ ?s ?p ?o }} }}", max_rows=10, timeout=5, slots=slots)
     assert refused.value.status == 400
+
+
+class ServerStore:
+    """A store that is not evaluated in this process (as a SPARQL server's): only the check runs in the child."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def query(self, sparql, **options):
+        return self.store.query(sparql, **options)
+
+
+def test_a_store_behind_a_server_gets_the_same_check(listener):
+    store, slots = ServerStore(Store()), threading.BoundedSemaphore(1)
+    for sparql in federated(listener).values():
+        with pytest.raises(Refused) as refused:
+            run(store, sparql, max_rows=10, timeout=5, slots=slots)
+        assert refused.value.status == 400
+    assert run(store, "ASK {}", max_rows=10, timeout=5, slots=slots).boolean is True
 
 
 # ---------------------------------------------------------------- malformed, deep, large
@@ -313,9 +345,35 @@ def test_the_limits_come_before_the_store(hostile):
     assert client.post("/sparql", data={"query": strings}).status_code == 200
 
 
+def test_long_queries_are_parsed_and_answered(hostile):
+    """rdflib's parser recurses once per triple: the child gives it room (a server thread could not)."""
+    many = "SELECT (COUNT(*) AS ?n) WHERE { " + "".join(f"OPTIONAL {{ ?s <urn:p{i}> ?o{i} }} " for i in range(600)) \
+        + "?s rdfs:label ?l } "
+    response = hostile.test_client().post("/sparql", data={"query": many})
+    assert response.status_code == 200, text(response)[:300]
+
+
+def test_a_slow_parse_is_stopped_at_the_timeout_without_stalling_the_server(hostile):
+    """A 90 KB FILTER chain takes rdflib's parser some 15 s: in the child, killed at the timeout, while
+    the server's threads (which share one interpreter lock) go on answering."""
+    slow = "ASK { FILTER(" + " || ".join(["?a = 1"] * 9000) + ") }"
+    answer = {}
+    thread = threading.Thread(target=lambda: answer.setdefault("slow", hostile.test_client().post(
+        "/sparql", data={"query": slow}, environ_overrides={"REMOTE_ADDR": "10.0.2.1"})))
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.3)
+    cheap_started = time.monotonic()
+    assert hostile.test_client().get("/sparql", query_string={"query": CHEAP}).status_code == 200
+    assert time.monotonic() - cheap_started < 1.0
+    thread.join()
+    assert answer["slow"].status_code == 503 and "longer than 2 s" in text(answer["slow"])
+    assert time.monotonic() - started < TIMEOUT + 2.0
+
+
 def test_a_crash_of_the_query_engine_leaves_the_server_up(hostile, monkeypatch):
     """Even past the check, the nesting that segfaults pyoxigraph only ends the query's child."""
-    monkeypatch.setattr(sparql_endpoint, "check_read_only", lambda sparql: sparql)
+    switch_the_check_off(monkeypatch)
     with serve(hostile) as url:
         client = hostile.test_client()
         response = client.post("/sparql", data={"query": DEEP})
