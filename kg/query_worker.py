@@ -24,7 +24,7 @@ from pyoxigraph import Store
 from kg.store.dataset import DatasetView
 from kg.store.embedded import EmbeddedStore
 
-_RETRY = ("narrow it down (a LIMIT, more specific patterns, bounded property paths).")
+_RETRY = "narrow it down (a LIMIT, more specific patterns, bounded property paths)."
 
 
 class Stopped(Exception):
@@ -45,7 +45,12 @@ def run_confined(work: Callable[[], bytes], timeout: float | None, memory_bytes:
     """work()'s bytes, computed in a confined child (None: no time or memory limit); Stopped when it
     times out, runs out of memory, crashes or raises. The child is killed if the caller is interrupted."""
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:
         _child(work, read_end, write_end, memory_bytes)
     os.close(write_end)
@@ -66,7 +71,8 @@ def run_confined(work: Callable[[], bytes], timeout: float | None, memory_bytes:
     if kind == b"memory" or (not data and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT):
         raise Stopped("memory", f"The query needed more memory than one query may use and was stopped: {_RETRY}")
     if not data:
-        raise Stopped("crashed", "The query engine crashed on this query (in a process of its own: nothing else was affected).")
+        raise Stopped("crashed", "The query engine crashed on this query (in a process of its own: nothing "
+                                 "else was affected).")
     raise Stopped(kind.decode(), body.decode("utf-8", "replace"))
 
 

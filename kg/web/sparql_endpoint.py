@@ -183,7 +183,8 @@ def _in_child(store, sparql, options, max_rows, timeout, memory_mb) -> Outcome |
     if store is None:
         return None
     if meta["kind"] == "graph":
-        return Outcome("graph", triples=[q.triple for q in parse(body, RdfFormat.N_TRIPLES)], truncated=meta["truncated"])
+        triples = [quad.triple for quad in parse(body, RdfFormat.N_TRIPLES)]
+        return Outcome("graph", triples=triples, truncated=meta["truncated"])
     results = parse_query_results(body, QueryResultsFormat.JSON)
     if isinstance(results, QueryBoolean):
         return Outcome("boolean", boolean=bool(results))

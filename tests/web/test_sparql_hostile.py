@@ -120,7 +120,8 @@ def federated(url: str) -> dict[str, str]:
         "construct": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {body} }}",
         "describe": f"DESCRIBE ?s WHERE {{ SERVICE <{url}> {body} }}",
         "after an escaped hash": f"PREFIX : <http://example.org/> SELECT * {{ ?s :a\\# ?o . SERVICE <{url}> {body} }}",
-        "after an escaped quote": f"PREFIX ex: <http://example.org/> SELECT * {{ ?s ex:a\\' ?o . SERVICE <{url}> {body} }}",
+        "after an escaped quote": f"PREFIX ex: <http://example.org/> SELECT * {{ ?s ex:a\\' ?o . "
+                                  f"SERVICE <{url}> {body} }}",
         "after a comment": f"SELECT * WHERE {{ # comment\nSERVICE <{url}> {body} }}",
         "after a string": f'SELECT * WHERE {{ ?s ?p "x" . SERVICE <{url}> {body} }}',
         "update with service": f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {body} }}",
@@ -133,7 +134,8 @@ def federated(url: str) -> dict[str, str]:
 def harmless(url: str) -> list[str]:
     """Queries that name the listener's URL without asking anyone to fetch it (or only in a comment):
     answered, no connection."""
-    return [f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }} LIMIT 1", f"SELECT * FROM NAMED <{url}> WHERE {{ ?s ?p ?o }} LIMIT 1",
+    return [f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }} LIMIT 1",
+            f"SELECT * FROM NAMED <{url}> WHERE {{ ?s ?p ?o }} LIMIT 1",
             f"DESCRIBE <{url}>", f"SELECT * WHERE {{ GRAPH <{url}> {{ ?s ?p ?o }} }}",
             f'SELECT ?i WHERE {{ BIND(IRI("{url}") AS ?i) }}', f'ASK {{ FILTER(STR(<{url}>) = "SERVICE") }}',
             f"ASK {{ # a comment\u2028 SERVICE <{url}> {{ ?s ?p ?o }}\n }}",
@@ -454,10 +456,14 @@ def test_the_server_stays_up_and_answers_under_hostile_queries(hostile):
     """Over real HTTP (waitress), the deep, the runaway and the federated queries in parallel; the
     cheap query still answers meanwhile and afterwards."""
     with serve(hostile) as url:
-        hostile_queries = [DEEP, PATHS, CARTESIAN, "SELECT * WHERE { SERV\u00b7ICE <http://127.0.0.1:9/> { ?s ?p ?o } }"]
+        dotted = "SELECT * WHERE { SERV\u00b7ICE <http://127.0.0.1:9/> { ?s ?p ?o } }"
+        hostile_queries = [DEEP, PATHS, CARTESIAN, dotted]
         answers = {}
-        threads = [threading.Thread(target=lambda q=q, i=i: answers.setdefault(i, _http(url, "/sparql", q, f"127.0.0.{i + 2}")))
-                   for i, q in enumerate(hostile_queries)]
+
+        def send(i, sparql):
+            answers[i] = _http(url, "/sparql", sparql, f"127.0.0.{i + 2}")
+
+        threads = [threading.Thread(target=send, args=item) for item in enumerate(hostile_queries)]
         for thread in threads:
             thread.start()
         time.sleep(0.3)
