@@ -5,6 +5,8 @@ mitigates) but never say anything about them, about the ontology or about anothe
 states no axiom (no owl: or rdfs: terms beyond labels and comments), so nothing it says can reach a
 shared page or the reasoner's rules."""
 
+import re
+
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
@@ -13,6 +15,7 @@ from kg.model.yaml_model import ID_PATTERN
 from kg.namespaces import TM, model_iri
 
 ALLOWED_PREDICATES = {RDF.type, RDFS.label, RDFS.comment}
+NOT_IN_IRIS = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')   # RFC 3987: never in an IRI
 
 
 def problems(graph: Graph, system: str, file: str) -> list[Problem]:
@@ -34,13 +37,15 @@ def _offence(s, p, o, own: str, graph: Graph) -> str | None:
     if isinstance(s, BNode):
         return "a model states facts about its own elements only: blank nodes are not allowed"
     subject = str(s)
+    for iri in (s, p, o):
+        if isinstance(iri, URIRef) and NOT_IN_IRIS.search(iri):
+            return f"{_show(str(iri))}: not an IRI (spaces, control characters, <>\"{{}}|^`\\ are not allowed)"
     if subject != own and not subject.startswith(own + "/"):
         return (f"{_show(subject)}: a model may only state facts about its own system's IRIs ({own}/…), "
                 "not about catalog entries, the ontology or other systems")
     if subject != own:
-        ident = graph.value(s, DCTERMS.identifier)
-        local = subject[len(own) + 1:]
-        if ident is not None and (str(ident) != local or not ID_PATTERN.match(str(ident))):
+        ident, local = graph.value(s, DCTERMS.identifier), subject[len(own) + 1:]
+        if not ID_PATTERN.match(local) or (ident is not None and str(ident) != local):
             return f"{_show(subject)}: element ids must match {ID_PATTERN.pattern} and end the element's IRI"
     if p not in ALLOWED_PREDICATES and not str(p).startswith((str(TM), str(DCTERMS))):
         return f"{_show(subject)}: property {_show(str(p))} is not part of the model vocabulary (tm:, dcterms:)"
