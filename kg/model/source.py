@@ -93,6 +93,13 @@ def read_text(path: Path) -> str:
         raise InputError(Problem(name, "is a directory, not a model file")) from None
     except OSError as err:
         raise InputError(Problem(name, f"cannot read: {err.strerror}")) from None
+    return decode(data, name)
+
+
+def decode(data: bytes, name: str) -> str:
+    """The text of a model's bytes (`name`: where they come from), or an InputError saying why it can't be a model."""
+    if len(data) > MAX_BYTES:
+        raise InputError(Problem(name, f"file is {len(data):,} bytes; the limit for a model is {MAX_BYTES:,}"))
     if not data.strip():
         raise InputError(Problem(name, "file is empty"))
     if b"\x00" in data[:8192]:

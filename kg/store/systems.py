@@ -17,17 +17,19 @@ from kg.errors import InputError, Problem
 from kg.model.load import Model, parse_model
 from kg.namespaces import GRAPH, model_iri
 from kg.queries import text
-from kg.reasoning import infer
+from kg.reasoning import Inference, infer
 from kg.store import registry
 from kg.store.dataset import DatasetView
 
 PENDING_GRACE = 600.0   # seconds an unissued version may still be uploading (another writer's) before it is dropped
 
 
-def add(store, model: Model, source_text: str, engine: str = "fast") -> registry.StoredVersion:
-    """Store a new version of the model's system and make it current."""
+def add(store, model: Model, source_text: str, engine: str = "fast",
+        inference: Inference | None = None) -> registry.StoredVersion:
+    """Store a new version of the model's system and make it current (reasoned here unless its
+    inference is given)."""
     ontology_graph = ensure_graph(store, "ontology", ontology_closure(), ontology.digest())
-    inference = infer(ontology_ntriples() + model_ntriples(model), engine)
+    inference = inference or infer(ontology_ntriples() + model_ntriples(model), engine)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     version = NamedNode(str(GRAPH[f"model/{model.system}/{stamp}"]))
     inferred = NamedNode(version.value + "/inferred")

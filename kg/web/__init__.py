@@ -23,6 +23,10 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # uploads and forms; larger requests get the 413 page
     "MAX_UPLOADED_MODELS": 50,               # models added through /upload (each holds its own store)
     "MAX_UPLOADS_PER_CLIENT": 5,             # of them, held by one client address
+    "UPLOADS_RUNNING": 2,                    # uploads validated and reasoned at once (kg.web.upload_worker)
+    "UPLOAD_TIMEOUT": 60.0,                  # seconds an upload's validation and reasoning may take
+    "UPLOAD_MEMORY_MB": 1024,                # memory it may use beyond the server's
+    "UPLOAD_OWLRL_FALLBACK": False,          # reason an upload with owlrl when the fast engine cannot
     "CONSOLE_ROW_LIMIT": 500,                # rows the SPARQL console shows or downloads
     "CONSOLE_TIME_LIMIT": 10.0,              # seconds a console query may run
     "SESSION_COOKIE_SAMESITE": "Lax",

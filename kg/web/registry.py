@@ -10,6 +10,7 @@ from kg.analysis import Analysis, analyse, load_catalogs, ontology_ntriples
 from kg.catalogs import installed
 from kg.model.load import Model, load_model
 from kg.namespaces import GRAPH
+from kg.reasoning import Inference
 
 
 @dataclass
@@ -29,11 +30,18 @@ class Registry:
 
     versioned = False         # an upload may not replace a model served from the command line
 
-    def add(self, model: Model, source_text: str | None = None) -> Analysis:
-        """Reason over a model and serve it (replacing an earlier version with the same system id), with
-        the catalog release the server started with: a later `catalogs fetch` changes nothing here, and
-        the release stays on disk while this process runs (installed.lease)."""
-        analysis = analyse(model, catalogs=self.catalogs())
+    def add(self, model: Model, source_text: str | None = None, inference: Inference | None = None) -> Analysis:
+        """Serve a model (replacing an earlier version with the same system id), reasoned here unless its
+        inference is given (an upload's, from kg.web.upload_worker), with the catalog release the server
+        started with: a later `catalogs fetch` changes nothing here, and the release stays on disk while
+        this process runs (installed.lease)."""
+        catalogs = self.catalogs()
+        if inference is None:
+            analysis = analyse(model, catalogs=catalogs)
+        else:
+            if catalogs is not None:
+                load_catalogs(inference.store, catalogs)
+            analysis = Analysis(model, inference, catalogs)
         with self._lock:
             self.analyses[model.system] = analysis
             self.files[model.system] = model.file

@@ -7,6 +7,7 @@ import time
 
 from kg.catalogs.installed import Installation
 from kg.model.load import Model
+from kg.reasoning import Inference
 from kg.store import DatasetView, registry, systems
 
 
@@ -41,9 +42,10 @@ class StoreRegistry:
                 self._analyses[key] = systems.analysis(self.store, snap, system)
             return self._analyses[key]
 
-    def add(self, model: Model, source_text: str):
-        """Store a new version of the model's system; this server serves it at once."""
-        systems.add(self.store, model, source_text)
+    def add(self, model: Model, source_text: str, inference: Inference | None = None):
+        """Store a new version of the model's system (reasoned here unless its inference is given);
+        this server serves it at once."""
+        systems.add(self.store, model, source_text, inference=inference)
         with self._lock:
             self._snapshot = None
         return self.get(model.system)

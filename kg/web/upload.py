@@ -5,23 +5,39 @@ Uploads stay in their lane: a model states facts about its own system only (kg.m
 uploaded system belongs to the browser session that uploaded it (a random uploader id in the signed
 session cookie), and only that session may replace it; a system served from the command line or
 kept in the store is never replaced through this page; each client address may hold
-MAX_UPLOADS_PER_CLIENT uploaded systems, and the server MAX_UPLOADED_MODELS in all."""
+MAX_UPLOADS_PER_CLIENT uploaded systems, and the server MAX_UPLOADED_MODELS in all. Validation and
+reasoning run in a bounded child process (kg.web.upload_worker), UPLOADS_RUNNING at once and one
+per client address, so uploads never occupy more than that many server threads."""
 
 import secrets
-import tempfile
+import threading
 from pathlib import Path
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.utils import secure_filename
 
 from kg.errors import InputError
-from kg.model.load import load_model
-from kg.web import registry
+from kg.web import registry, upload_worker
 
 bp = Blueprint("upload", __name__)
 
 PASTED = {"yaml": "pasted.yaml", "turtle": "pasted.ttl"}
 SUFFIXES = {".yaml", ".yml", ".ttl", ".turtle"}
+
+
+class Uploads:
+    """What this app's uploads share: the systems added through this page and who is uploading."""
+
+    def __init__(self):
+        self.systems = {}        # system id → {uploader, client}
+        self.running = set()     # client addresses whose upload is being validated
+        self.lock = threading.Lock()        # guards running
+        self.adding = threading.Lock()      # held from the refusal check until the system is served
+
+
+@bp.record_once
+def _init(state):
+    state.app.extensions["uploads"] = Uploads()
 
 
 @bp.get("/upload")
@@ -43,39 +59,42 @@ def upload():
     else:
         return _page(message="Choose a model file or paste a model.", fmt=fmt), 400
     try:
-        model = _load(name, data)
+        system, refusal = _add(name, data, _uploader(), request.remote_addr or "")
     except InputError as err:
         return _page(problems=err.problems, name=name, text=text, fmt=fmt), 422
-    refusal = _refusal(model.system)
     if refusal:
         return _page(message=refusal[1], text=text, fmt=fmt), refusal[0]
-    registry().add(model, data.decode("utf-8"))
-    _uploaded()[model.system] = {"uploader": _uploader(), "client": request.remote_addr or ""}
-    return redirect(url_for("pages.overview", system=model.system), code=303)
+    return redirect(url_for("pages.overview", system=system), code=303)
 
 
-def _load(name: str, data: bytes):
-    """Validate the model from a private temporary file named as uploaded (problems cite that name)."""
-    with tempfile.TemporaryDirectory(prefix="threatkg-upload-") as folder:
-        path = Path(folder) / name
-        path.write_bytes(data)
-        try:
-            model = load_model(path)
-        except InputError as err:
-            raise InputError([_renamed(p, name) for p in err.problems]) from None
-    model.file = name
-    return model
+def _add(name: str, data: bytes, uploader: str, client: str) -> tuple[str | None, tuple[int, str] | None]:
+    """Validate and reason in the worker, then serve the model unless refused: (system id, refusal)."""
+    uploads, config = _uploads(), current_app.config
+    with uploads.lock:
+        if client in uploads.running:
+            return None, (429, "Your previous upload is still being validated; wait for it before sending another.")
+        if len(uploads.running) >= config["UPLOADS_RUNNING"]:
+            return None, (503, "The server is validating other uploads; try again in a moment.")
+        uploads.running.add(client)
+    try:
+        model, inference = upload_worker.prepare(name, data, float(config["UPLOAD_TIMEOUT"]),
+                                                 int(config["UPLOAD_MEMORY_MB"]), bool(config["UPLOAD_OWLRL_FALLBACK"]))
+        with uploads.adding:   # so that two sessions cannot both add a new system id
+            refusal = _refusal(uploads, model.system, uploader, client)
+            if not refusal:
+                registry().add(model, data.decode("utf-8"), inference)
+                uploads.systems[model.system] = {"uploader": uploader, "client": client}
+        return model.system, refusal
+    finally:
+        with uploads.lock:
+            uploads.running.discard(client)
 
 
-def _renamed(problem, name):
-    return type(problem)(name, problem.message, problem.line, problem.element)
-
-
-def _refusal(system: str) -> tuple[int, str] | None:
+def _refusal(uploads: Uploads, system: str, uploader: str, client: str) -> tuple[int, str] | None:
     """(status, why) a model may not be added: it would replace a system served from the command line,
     kept in the store or uploaded by someone else, or its client or the server holds too many uploads."""
-    uploaded, config = _uploaded(), current_app.config
-    mine = system in uploaded and uploaded[system]["uploader"] == _uploader()
+    uploaded, config = uploads.systems, current_app.config
+    mine = system in uploaded and uploaded[system]["uploader"] == uploader
     if system in uploaded and not mine:
         return 409, (f"A system with the id {system} was uploaded by someone else and only they can replace it; "
                      "give yours another system id.")
@@ -83,7 +102,6 @@ def _refusal(system: str) -> tuple[int, str] | None:
         return 409, f"A system with the id {system} is already served; give the uploaded one another system id."
     if mine:
         return None
-    client = request.remote_addr or ""
     held = sum(1 for u in uploaded.values() if u["client"] == client)
     if held >= config["MAX_UPLOADS_PER_CLIENT"]:
         return 429, f"You have uploaded {held} models, the limit for one client; replace one of yours instead."
@@ -99,9 +117,8 @@ def _uploader() -> str:
     return session["uploader"]
 
 
-def _uploaded() -> dict:
-    """System id → {uploader, client} of every system added through this page."""
-    return current_app.extensions.setdefault("uploaded_systems", {})
+def _uploads() -> Uploads:
+    return current_app.extensions["uploads"]
 
 
 def _page(problems=None, name="", text="", fmt="yaml", message=None):
