@@ -86,17 +86,13 @@ def threat_rows(analysis: Analysis, component: str | None = None, threat: str | 
     """Every (element, threat) row of the system, or of one component or one threat (its IRI);
     explain=False leaves out the explanations (for questions over many systems). Each catalog row
     carries the applicability conditions it met (`conditions`)."""
-    return [r for r in _candidates(analysis, component, threat, explain) if not r.get("excluded_by")]
+    return [r for r in candidates(analysis, component, threat, explain) if not r.get("excluded_by")]
 
 
-def excluded_candidates(analysis: Analysis, component: str | None = None, threat: str | None = None) -> list[dict]:
-    """The catalog threats a route brought to an element but an applicability condition excluded,
-    each with the conditions it failed (`excluded_by`) and how it was brought (`via`)."""
-    return [r for r in _candidates(analysis, component, threat, True) if r.get("excluded_by")]
-
-
-def _candidates(analysis: Analysis, component: str | None, threat: str | None, explain: bool) -> list[dict]:
-    """Every candidate row, with its applicability conditions decided."""
+def candidates(analysis: Analysis, component: str | None = None, threat: str | None = None,
+               explain: bool = True) -> list[dict]:
+    """Every row a route brings, with its applicability conditions decided: the listed rows, and the
+    excluded candidates, each with the conditions it failed (`excluded_by`) and how it was brought."""
     rows = _routes(analysis, component, threat, explain)
     catalog = [r for r in rows if r["source"] != "STRIDE"]
     checked = _conditions(analysis, catalog)

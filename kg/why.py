@@ -5,7 +5,7 @@ from kg.analysis import Analysis
 from kg.errors import InputError, Problem
 from kg.ids import form_of, iri_of, known_forms
 from kg.namespaces import TM, model_iri
-from kg.threats import excluded_candidates, threat_rows
+from kg.threats import candidates
 
 
 def verdict(analysis: Analysis, component: str, threat_id: str, where: str) -> dict:
@@ -18,13 +18,14 @@ def verdict(analysis: Analysis, component: str, threat_id: str, where: str) -> d
         raise InputError(Problem(where, "no such component or flow in this model", element=component))
     iri = str(iri_of(threat_id))
     out = {"component": component, "threat": threat_id}
-    if listed := threat_rows(analysis, component, iri):
-        return {**out, "status": "applies", "row": listed[0]}
-    if excluded := excluded_candidates(analysis, component, iri):
-        row = excluded[0]
-        return {**out, "status": "excluded", "row": row, "failed": row["excluded_by"],
-                "would_apply_if": [c["options"] for c in row["excluded_by"]]}
-    return {**out, "status": "not-brought"}
+    found = candidates(analysis, component, iri)
+    if not found:
+        return {**out, "status": "not-brought"}
+    row = found[0]
+    if not row.get("excluded_by"):
+        return {**out, "status": "applies", "row": row}
+    return {**out, "status": "excluded", "row": row, "failed": row["excluded_by"],
+            "would_apply_if": [c["options"] for c in row["excluded_by"]]}
 
 
 def lines(v: dict) -> list[str]:

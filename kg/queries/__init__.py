@@ -8,6 +8,7 @@ from rdflib import URIRef
 
 from kg.namespaces import sparql_prefixes
 from kg.paths import queries_dir
+from kg.store.sparql_text import with_rows, with_values
 
 _PLACEHOLDER = re.compile(r"\$(\w+)")
 
@@ -29,7 +30,6 @@ def run(store, name: str, **bindings):
     written into the query text as a VALUES block, which steers the query plan (substitutions do not)."""
     values = {k: NamedNode(str(v)) if isinstance(v, URIRef) else v for k, v in bindings.items()}
     if isinstance(store, Store) and values:
-        from kg.store.sparql_text import with_values
         return store.query(with_values(text(name), {k: str(v) for k, v in values.items()}),
                            use_default_graph_as_union=True)
     return store.query(text(name), substitutions={Variable(k): v for k, v in values.items()},
@@ -53,8 +53,8 @@ def run_among(store, name: str, variable: str, iris) -> list:
     iris = sorted(set(map(str, iris)))
     if not iris:
         return []
-    block = f"WHERE {{\n  VALUES ?{variable} {{ {' '.join(str(NamedNode(i)) for i in iris)} }}"
-    return list(store.query(text(name).replace("WHERE {", block, 1), use_default_graph_as_union=True))
+    sparql = with_rows(text(name), [variable], [[str(NamedNode(i))] for i in iris])
+    return list(store.query(sparql, use_default_graph_as_union=True))
 
 
 def update_text(name: str, **terms) -> str:

@@ -30,8 +30,14 @@ def with_values(sparql: str, bindings: dict[str, str]) -> str:
     names to terms already written as SPARQL (<iri>, "literal")."""
     if not bindings:
         return sparql
-    names = list(bindings)
-    block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(bindings[n] for n in names)}) }} "
+    return with_rows(sparql, list(bindings), [list(bindings.values())])
+
+
+def with_rows(sparql: str, names: list[str], rows: list[list[str]]) -> str:
+    """The query with `VALUES (?a ?b) { (t1 t2) (t3 t4) … }` first in its WHERE group; rows of terms
+    already written as SPARQL."""
+    block = (f" VALUES ({' '.join('?' + n for n in names)}) "
+             f"{{ {' '.join('(' + ' '.join(row) + ')' for row in rows)} }} ")
     brace = _where_brace(sparql)
     if brace is None:
         return sparql + "\n" + block

@@ -19,7 +19,7 @@ from kg.profiles import load
 from kg.report import DEFAULT_PROFILE, natural
 from kg.risk import add_risk
 from kg.folding import fold
-from kg.threats import excluded_candidates, threat_rows
+from kg.threats import candidates
 from kg.web import registry
 
 STRIDE = [("S", "Spoofing"), ("T", "Tampering"), ("R", "Repudiation"), ("I", "Information disclosure"),
@@ -41,6 +41,7 @@ class SystemView:
     rows: list[dict]                               # kg.threats.threat_rows, as the CLI and the API give them
     elements: dict[str, dict]                      # element id → {id, label, role, zone, source, target}
     rated: list[dict] = field(default_factory=list)   # copies of the rows with their `risk` (kg.risk)
+    excluded: list[dict] = field(default_factory=list)  # candidates an applicability condition excludes
     rendered: dict = field(default_factory=dict)   # (page, mount point) → HTML (kg.web.pages)
     _pages: dict = field(default_factory=dict)
     _coverage: dict = field(default_factory=dict)
@@ -66,10 +67,7 @@ class SystemView:
 
     def excluded_of(self, element: str) -> list[dict]:
         """Catalog threats a route brings to the element that an applicability condition excludes."""
-        with self._lock:
-            if "excluded" not in self._coverage:
-                self._coverage["excluded"] = excluded_candidates(self.analysis)
-        return [r for r in self._coverage["excluded"] if r["component"] == element]
+        return [r for r in self.excluded if r["component"] == element]
 
     def coverage(self, profile: str = DEFAULT_PROFILE) -> dict:
         """kg.coverage of the system by a built-in profile (the caller checks the name), computed once."""
@@ -194,8 +192,10 @@ def _build(system: str, analysis: Analysis) -> SystemView:
         elements.setdefault(ident, {"id": ident, "label": _value(s["label"]) or ident, "role": s["role"].value,
                                     "zone": _value(s["zoneId"]), "source": _value(s["sourceId"]),
                                     "target": _value(s["targetId"])})
-    rows = threat_rows(analysis)
-    return SystemView(system, analysis, rows, elements, rated=add_risk(analysis, [dict(r) for r in rows]))
+    found = candidates(analysis)   # listed and excluded from one evaluation of the routes
+    rows = [r for r in found if not r.get("excluded_by")]
+    return SystemView(system, analysis, rows, elements, rated=add_risk(analysis, [dict(r) for r in rows]),
+                      excluded=[r for r in found if r.get("excluded_by")])
 
 
 def _value(term):
