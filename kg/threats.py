@@ -116,7 +116,7 @@ def _conditions(analysis: Analysis, rows: list[dict]) -> dict[tuple, list[dict]]
         requires, fits = ([token.get(o) or analysis.names(URIRef(o)) for o in sol[v].value.split()] if sol[v] else []
                           for v in ("requires", "fits"))
         found[(element_id, sol["threat"].value)].append({
-            "why": sol["why"].value, "met": sol["met"].value == "true",
+            "why": sol["why"].value, "met": sol["met"].value in ("true", "1"),  # Virtuoso answers 1
             "provenance": sol["provenance"].value.rsplit("#", 1)[1].lower(), "source": sol["source"].value,
             "requires": sorted(requires), "fits": sorted(fits), "options": sorted(requires + fits)})
     for conditions in found.values():

@@ -1,13 +1,16 @@
 """catalogs/applicability.yaml → applicability conditions (ontologies/applicability.ttl): which
 threats each condition selects, what an element must have or be, why, and its provenance."""
 
-from rdflib import BNode, Graph, Literal, URIRef
+import hashlib
+import json
+
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from kg.catalogs import curated_file
 from kg.errors import InputError, Problem
 from kg.ids import form_of, iri_of, known_forms
-from kg.namespaces import TM
+from kg.namespaces import ID, TM
 
 FILE = "applicability.yaml"
 SELECTORS = {"threats": TM.constrains, "subtrees": TM.constrainsSubtree, "domains": TM.constrainsDomain,
@@ -34,7 +37,7 @@ def condition_graph(path, kinds: dict[str, str], capabilities: dict[str, str]) -
         provenance = entry.get("provenance", "curated")
         if provenance not in PROVENANCE or (provenance == "derived") != ("source" in entry):
             fail("provenance is curated, or derived with the 'source' it is derived from")
-        node = BNode()
+        node = _iri(entry)
         g.add((node, RDF.type, TM.ApplicabilityCondition))
         g.add((node, RDFS.comment, Literal(entry["why"])))
         g.add((node, TM.provenance, PROVENANCE[provenance]))
@@ -47,6 +50,13 @@ def condition_graph(path, kinds: dict[str, str], capabilities: dict[str, str]) -
         for name in _list(entry.get("elements"), "elements", fail):
             g.add((node, TM.fitsElement, _class(name, kinds, fail)))
     return g
+
+
+def _iri(entry: dict) -> URIRef:
+    """A condition's IRI, named by its content: the same wherever it sits in the file, and citable
+    from a store (a blank node would not survive the round trip through a SPARQL server)."""
+    digest = hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()[:12]
+    return ID[f"condition/{digest}"]
 
 
 def _list(value, key, fail) -> list:
