@@ -9,16 +9,15 @@ from kg.catalogs import installed
 from kg.explain import Explainer, Names, TBox
 from kg.mapping import MappingIndex
 from kg.model.load import Model
-from kg.ontology import ontology
+from kg.ontology import compiled, ontology
 from kg.provenance import LinkIndex
 from kg.queries import run
 from kg.reasoning import Inference, infer
 from kg.store.dataset import DatasetView
 
 
-@lru_cache(maxsize=1)
 def ontology_ntriples() -> bytes:
-    return ontology().serialize(format="nt", encoding="utf-8")
+    return compiled().ntriples
 
 
 def model_ntriples(model: Model) -> bytes:

@@ -36,7 +36,7 @@ class _Work:
         self.pairs += 1
         node = NamedNode(f"urn:threatkg:pair:{self.pairs}")
         self.quads += [Quad(node, _n(TM.element), _n(element)), Quad(node, _n(TM.threat), _n(threat))]
-        self.quads += [Quad(node, _n(TM.category), _n(stride()[x][0])) for x in letters]
+        self.quads += [Quad(node, _n(TM.category), _n(c.iri)) for c in stride() if c.letter in letters]
 
     def solve(self):
         self.store.extend(self.quads)
@@ -90,7 +90,7 @@ def _own_letter(row) -> str:
     """A STRIDE category row stands for its own letter."""
     if row["source"] != "STRIDE":
         return ""
-    return next((letter for letter, (_, category, _) in stride().items() if category == row["threat"]), "")
+    return next((c.letter for c in stride() if c.id == row["threat"]), "")
 
 
 def _in_scope(row, profile: Profile, members: set) -> bool:
@@ -158,10 +158,11 @@ def _totals(components):
 
 def _properties(components):
     out = {}
-    for letter, (_, category, name) in stride().items():
+    for category in stride():
+        letter = category.letter
         threats = sum(c["stride"].get(letter, {}).get("threats", 0) for c in components)
         done = sum(c["stride"].get(letter, {}).get("addressed", 0) for c in components)
-        out[name] = {"category": category, "threats": threats, "addressed": done,
+        out[category.property_id] = {"category": category.id, "threats": threats, "addressed": done,
                      "ratio": _ratio(done, threats), "satisfied": done == threats,
                      "unsatisfied_on": [c["component"] for c in components
                                         if c["stride"].get(letter, {}).get("ratio", 1.0) < 1.0]}

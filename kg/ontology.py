@@ -1,37 +1,37 @@
-"""The ontology: every OWL file under ontologies/ (catalog vocabularies included), loaded once."""
+"""The ontology: every OWL file under ontologies/ (catalog vocabularies included), the catalog
+attachments (catalogs/attachments.yaml) as axioms and the applicability conditions
+(catalogs/applicability.yaml).
+
+It is compiled once per content into THREATKG_HOME/cache: its N-Triples and the lookups commands
+need (kind names, capability tokens, attribute keys, known technology values, the kind hierarchy,
+STRIDE). A process then reads one JSON file; rdflib parses the ontology only to explain or validate."""
 
 import hashlib
+import json
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+from pyoxigraph import NamedNode, RdfFormat, Store
 from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, RDFS
 
-from kg.catalogs.attachments import FILE as ATTACHMENTS
+from kg import atomic
 from kg.catalogs.applicability import FILE as APPLICABILITY
 from kg.catalogs.applicability import condition_graph
+from kg.catalogs.attachments import FILE as ATTACHMENTS
 from kg.catalogs.attachments import attachment_axioms
-from kg.paths import catalogs_data_dir, ontologies_dir
-from kg.queries import select
+from kg.paths import catalogs_data_dir, home, ontologies_dir, queries_dir
+from kg.queries import run, select
+
+_BUILT_BY = [Path(__file__), Path(__file__).parent / "catalogs" / "attachments.py",
+             Path(__file__).parent / "catalogs" / "applicability.py"]
+_LOOKUPS = ["kinds", "capabilities", "attributes", "kind-ancestors", "stride-properties", "known-values"]
 
 
 def ontology_files():
     root = ontologies_dir()
     return sorted(root.glob("*.ttl")) + sorted((root / "catalogs").glob("*.ttl"))
-
-
-@lru_cache(maxsize=1)
-def _axioms() -> Graph:
-    g = Graph()
-    for path in ontology_files():
-        g.parse(path, format="turtle")
-    return g
-
-
-@lru_cache(maxsize=1)
-def ontology() -> Graph:
-    """The ontology files plus the catalog attachments (catalogs/attachments.yaml) as axioms and the
-    applicability conditions (catalogs/applicability.yaml)."""
-    return (_axioms() + attachment_axioms(kinds(), capabilities())
-            + condition_graph(catalogs_data_dir() / APPLICABILITY, kinds(), capabilities()))
 
 
 @lru_cache(maxsize=1)
@@ -43,32 +43,140 @@ def digest() -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class Category:
+    """A STRIDE category as stride.ttl states it."""
+    letter: str
+    iri: str
+    id: str
+    label: str
+    property_id: str     # the security property defending against it
+    property_label: str
+
+
+@dataclass(frozen=True)
+class Compiled:
+    ntriples: bytes
+    kinds: dict            # YAML kind name → class IRI (tm:kind)
+    capabilities: dict     # capability token → capability IRI (tm:token)
+    attributes: dict       # YAML attribute key → datatype property IRI (tm:attributeName)
+    ancestors: dict        # kind name → every class it is a subclass of (itself included)
+    known: dict            # datatype property IRI → the values some axiom gives a meaning to
+    stride: list           # Category, in STRIDE order (tm:ordinal)
+    hierarchy: bytes       # N-Triples of the class axioms SHACL validation needs (types, subclasses)
+
+
 @lru_cache(maxsize=1)
+def compiled() -> Compiled:
+    """The compiled ontology: read from the cache when its sources and builder are unchanged, else
+    built and written there (a cache that cannot be written is only skipped)."""
+    key = hashlib.sha256(digest().encode() + b"".join(p.read_bytes() for p in _BUILT_BY + _lookup_files())).hexdigest()
+    folder = home() / "cache" / "ontology"
+    nt, lookups = folder / f"{key[:32]}.nt", folder / f"{key[:32]}.json"
+    try:
+        data = json.loads(lookups.read_text(encoding="utf-8"))
+        return _compiled(nt.read_bytes(), data)
+    except (OSError, ValueError, KeyError):
+        pass
+    graph = _build()
+    ntriples = graph.serialize(format="nt", encoding="utf-8")
+    data = _lookups(ntriples, graph)
+    if atomic.write(nt, ntriples) is None:    # the lookups only once their N-Triples are there
+        atomic.write(lookups, json.dumps(data, sort_keys=True).encode())
+    return _compiled(ntriples, data)
+
+
+@lru_cache(maxsize=1)
+def ontology() -> Graph:
+    """The ontology as an rdflib Graph (explanations, SHACL, catalog importers' checks)."""
+    return Graph().parse(data=compiled().ntriples, format="nt")
+
+
 def kinds() -> dict[str, str]:
-    """YAML kind name → class IRI, from the tm:kind annotations."""
-    return {str(r.kind): str(r.cls) for r in select(_axioms(), "kinds")}
+    return compiled().kinds
 
 
-@lru_cache(maxsize=1)
-def attributes() -> dict[str, str]:
-    """YAML attribute key → datatype property IRI, from the tm:attributeName annotations."""
-    return {str(r.name): str(r.prop) for r in select(ontology(), "attributes")}
-
-
-@lru_cache(maxsize=1)
 def capabilities() -> dict[str, str]:
-    """YAML capability token → capability IRI (ontologies/capabilities.ttl)."""
-    return {str(r.token): str(r.capability) for r in select(_axioms(), "capabilities")}
+    return compiled().capabilities
 
 
-@lru_cache(maxsize=None)
+def attributes() -> dict[str, str]:
+    return compiled().attributes
+
+
 def known_values(prop: str) -> frozenset[str]:
     """The values of a datatype property that some axiom gives a meaning to (technologies, protocols)."""
-    return frozenset(str(r.value) for r in select(_axioms(), "known-values", property=URIRef(prop)))
+    return compiled().known.get(prop, frozenset())
 
 
-@lru_cache(maxsize=1)
-def stride() -> dict[str, tuple[str, str, str]]:
-    """STRIDE letter → (category IRI, category id, id of the security property defending against it)."""
-    rows = sorted(select(_axioms(), "stride-properties"), key=lambda r: "STRIDE".index(str(r.letter)))
-    return {str(r.letter): (str(r.category), str(r.categoryId), str(r.propertyId)) for r in rows}
+def stride() -> list[Category]:
+    return compiled().stride
+
+
+def stride_letters() -> str:
+    """The STRIDE letters in order ("STRIDE")."""
+    return "".join(c.letter for c in stride())
+
+
+def stride_names() -> dict[str, str]:
+    """STRIDE letter → category label, in order."""
+    return {c.letter: c.label for c in stride()}
+
+
+def _build() -> Graph:
+    axioms = Graph()
+    for path in ontology_files():
+        axioms.parse(path, format="turtle")
+    kind_names = {str(r.kind): str(r.cls) for r in select(axioms, "kinds")}
+    tokens = {str(r.token): str(r.capability) for r in select(axioms, "capabilities")}
+    return (axioms + attachment_axioms(kind_names, tokens)
+            + condition_graph(catalogs_data_dir() / APPLICABILITY, kind_names, tokens))
+
+
+def _lookup_files() -> list[Path]:
+    return [queries_dir() / f"{name}.rq" for name in _LOOKUPS]
+
+
+def _lookups(ntriples: bytes, graph: Graph) -> dict:
+    """The lookups, answered by the named queries over the built ontology."""
+    store = Store()
+    store.load(ntriples, RdfFormat.N_TRIPLES)
+
+    def rows(name, **bindings):
+        solutions = run(store, name, **bindings)
+        names = [v.value for v in solutions.variables]
+        return [{n: s[n].value for n in names if s[n] is not None} for s in solutions]
+
+    attributes = {r["name"]: r["prop"] for r in rows("attributes")}
+    hierarchy = Graph()
+    for triple in graph.triples((None, RDFS.subClassOf, None)):
+        hierarchy.add(triple)
+    for triple in graph.triples((None, RDF.type, None)):
+        if isinstance(triple[0], URIRef):
+            hierarchy.add(triple)
+    return {
+        "kinds": {r["kind"]: r["cls"] for r in rows("kinds")},
+        "capabilities": {r["token"]: r["capability"] for r in rows("capabilities")},
+        "attributes": attributes,
+        "ancestors": _group(rows("kind-ancestors"), "kind", "ancestor"),
+        "known": {prop: sorted(r["value"] for r in rows("known-values", property=NamedNode(prop)))
+                  for prop in attributes.values()},
+        "stride": [[r["letter"], r["category"], r["categoryId"], r["label"], r["propertyId"], r["propertyLabel"]]
+                   for r in sorted(rows("stride-properties"), key=lambda r: int(r["ordinal"]))],
+        "hierarchy": hierarchy.serialize(format="nt", encoding="utf-8").decode(),
+    }
+
+
+def _group(rows, key, value) -> dict:
+    out = {}
+    for r in rows:
+        out.setdefault(r[key], []).append(r[value])
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _compiled(ntriples: bytes, data: dict) -> Compiled:
+    return Compiled(ntriples, data["kinds"], data["capabilities"], data["attributes"],
+                    {k: frozenset(v) for k, v in data["ancestors"].items()},
+                    {k: frozenset(v) for k, v in data["known"].items()},
+                    [Category(*c) for c in data["stride"]], data["hierarchy"].encode())
+

@@ -25,6 +25,9 @@ KINDS = {"requirements": "requirement", "threats": "threat", "properties": "requ
 FIELDS = {"id", "title", "description", "kind", "ids", "select"}
 
 
+DEFAULT_PROFILE = "stride-properties"   # what pages and reports show when no profile is chosen
+
+
 @dataclass(frozen=True)
 class Profile:
     id: str

@@ -4,7 +4,14 @@ reading `service`), then parsed and checked (no update, no SERVICE) and, on an i
 evaluated in a child that can open no socket (kg.query_worker), so a crash of the query engine is an
 error message, not the end of the command."""
 
-from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Store
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+)
 
 from kg.errors import InputError, Problem
 from kg.namespaces import PREFIXES

@@ -12,11 +12,9 @@ from rdflib import Literal, URIRef
 
 from kg.analysis import Analysis
 from kg.namespaces import ID, STRIDE, TM, model_iri
-from kg.ontology import capabilities, kinds
+from kg.ontology import capabilities, kinds, stride_letters
 from kg.provenance import weakest
 from kg.queries import run_values
-
-STRIDE_ORDER = "STRIDE"
 
 
 def _source(threat_iri: str) -> str:
@@ -59,14 +57,14 @@ class _Rows:
                 step, link = self.link(threat, TM.hasStride, category, f"{self.name(URIRef(threat))} is {category_id}")
                 steps.append(step)
                 links.append(link)
-        steps.append(f"{sol['elementId'].value} is exposed to {', '.join(sorted(set(letters), key=STRIDE_ORDER.index))}"
+        steps.append(f"{sol['elementId'].value} is exposed to {', '.join(sorted(set(letters), key=stride_letters().index))}"
                      " under STRIDE per element")
         return steps, links
 
     def result(self) -> list[dict]:
         out = []
         for row in sorted(self.rows.values(), key=lambda r: (r["component"], r["source"], r["threat"])):
-            row["stride"] = sorted(row["stride"], key=STRIDE_ORDER.index)
+            row["stride"] = sorted(row["stride"], key=stride_letters().index)
             row["via"] = [" → ".join(steps) for steps in row["explanations"]]
             row["provenance"] = weakest(row["links"])
             out.append(row)

@@ -17,12 +17,11 @@ from kg.catalogs.atlas import load_yaml, need, records, strings
 from kg.catalogs.rdfbuild import CatalogGraph
 from kg.errors import InputError, Problem
 from kg.namespaces import STRIDE, TM, catalog_iri
+from kg.ontology import stride
 
 VERSION = "2026-06-10"
 FOLDER = "cosai-risk-map"
 PAGE = "https://github.com/cosai-oasis/secure-ai-tooling/blob/main/risk-map/yaml"
-STRIDE_NAMES = {"Spoofing", "Tampering", "Repudiation", "InformationDisclosure",
-                "DenialOfService", "ElevationOfPrivilege"}
 FACETS = (("lifecycleStage", TM.lifecycleStage), ("impactType", TM.impactType),
           ("actorAccess", TM.actorAccess))
 TOUR = (("introduced", TM.tourIntroduced), ("exposed", TM.tourExposed), ("mitigated", TM.tourMitigated))
@@ -205,7 +204,7 @@ def _mapping(cg: CatalogGraph, iri: URIRef, framework: str, ref: str, version: s
              file: str, where: str) -> None:
     source = f"{FOLDER}/{file}"
     if framework == "stride":
-        if ref not in STRIDE_NAMES:
+        if ref not in {c.id for c in stride()}:
             raise InputError(Problem(file, f"unknown STRIDE category {ref!r}", element=f"{where}.stride"))
         cg.link(iri, TM.hasStride, STRIDE[ref], "official", source=source)
     elif framework == "mitre-atlas":

@@ -1,5 +1,7 @@
-"""The `threatkg` command: a click group; each command group lives in its own module."""
+"""The `threatkg` command: a click group; each command group lives in its own module, imported only
+when one of its commands runs (or help lists them all)."""
 
+import importlib
 import os
 import sys
 
@@ -8,9 +10,24 @@ import click
 from kg import __version__
 from kg.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 
+# command name → the modules that define it (and add subcommands to it)
+COMMANDS = {"validate": ["model_commands"], "threats": ["model_commands"], "query": ["model_commands"],
+            "export": ["model_commands"], "coverage": ["coverage_commands"], "report": ["report_commands"],
+            "explain": ["explain_commands"], "map": ["mapping_commands"], "enrich": ["enrich_commands"],
+            "serve": ["serve"], "systems": ["systems_commands"], "catalogs": ["catalogs", "systems_commands"]}
+
 
 class _Group(click.Group):
-    """Turns bad input into exit 2 and anything else into exit 1, never a traceback."""
+    """Loads a command's module on first use; turns bad input into exit 2 and anything else into
+    exit 1, never a traceback."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, cmd_name):
+        for module in COMMANDS.get(cmd_name, []):
+            importlib.import_module(f"kg.cli.{module}")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx):
         try:
@@ -36,12 +53,3 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="threatkg")
 def main():
     """ThreatKG: threats each component inherits, and why, from an RDF knowledge graph."""
-
-
-def _register():
-    from kg.cli import (catalogs, coverage_commands, enrich_commands, explain_commands,  # noqa: F401
-                        mapping_commands, model_commands, report_commands, serve,
-                        systems_commands)  # (each adds commands)
-
-
-_register()

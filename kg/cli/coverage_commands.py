@@ -3,9 +3,8 @@
 import click
 
 from kg.cli import main
-from kg.cli.model_commands import analysed
+from kg.cli.model_commands import assessed
 from kg.cli.options import model_argument, output_format, reasoner, store_option
-from kg.coverage import coverage
 from kg.profiles import builtin, load
 from kg.render import as_json, render
 
@@ -32,7 +31,8 @@ def _summary_rows(result) -> tuple[list, list, list]:
 def coverage_command(model, profile_name, fmt, reasoner, store):
     """Inherited threats per component: addressed (by which requirement or control, and how) and open."""
     profile = load(profile_name)
-    result = coverage(analysed(model, reasoner, store), profile)
+    with assessed(model, reasoner, store) as assessment:
+        result = assessment.coverage(profile)
     if fmt == "json":
         click.echo(as_json(result))
         return

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import click
 
+from kg import answers
 from kg.analysis import analyse
+from kg.assessment import Assessment
+from kg.catalogs import installed
 from kg.catalogs.installed import not_installed_message
 from kg.cli import main
 from kg.cli.options import model_argument, output_format, reasoner, store_option
 from kg.errors import InputError, Problem
 from kg.export import export_model
-from kg.folding import fold
 from kg.model.load import load_model
 from kg.render import render
-from kg.risk import add_risk
 from kg.sparql import run_query
 from kg.store import open_store, registry, store_url, systems
-from kg.threats import threat_rows
 
 THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
 
@@ -36,6 +36,38 @@ def analysed(model_path, engine, store=None):
     if analysis.catalogs is None:
         click.echo(f"note: STRIDE only, {not_installed_message()}", err=True)
     return analysis
+
+
+@contextlib.contextmanager
+def assessed(model_path, engine, store=None):
+    """The assessment of the model file, its answers kept (kg.answers) for the next command about the
+    same file, or of the stored system of that name (with a store)."""
+    url = store_url(store)
+    if url is not None:
+        target = open_store(url)
+        yield systems.assessment(target, registry.snapshot(target), model_path, engine)
+        return
+    catalogs = installed.current()
+    kept = answers.location(model_path, engine, catalogs.release if catalogs else None)
+
+    def analysis():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            made = analyse(load_model(model_path), engine, with_catalogs=catalogs is not None, catalogs=catalogs)
+        assessment.answers["warnings"] = [str(w.message) for w in caught]
+        for message in assessment.answers["warnings"]:
+            click.echo(f"warning: {message}", err=True)
+        return made
+
+    assessment = Assessment(analysis, answers.read(kept))
+    if not assessment.computed:
+        for message in assessment.answers.get("warnings", []):
+            click.echo(f"warning: {message}", err=True)
+    if catalogs is None:
+        click.echo(f"note: STRIDE only, {not_installed_message()}", err=True)
+    yield assessment
+    if assessment.computed:
+        answers.write(kept, assessment.answers)
 
 
 @contextlib.contextmanager
@@ -84,8 +116,8 @@ def threats(model, component, fmt, reasoner, store, sort):
 
     A catalog threat with several applicable children is one row, its children folded under it
     (FOLDED; JSON: `folded`, with each child's row)."""
-    analysis = analysed(model, reasoner, store)
-    rows = fold(analysis.store, add_risk(analysis, threat_rows(analysis, component)))
+    with assessed(model, reasoner, store) as assessment:
+        rows = assessment.threats(component)
     if component and not rows:
         raise InputError(Problem(model, "no such component or flow, or it inherits no threat", element=component))
     if sort == "risk":

@@ -7,11 +7,11 @@ from urllib.parse import quote
 import click
 
 from kg.cli import main
-from kg.cli.model_commands import analysed
+from kg.cli.model_commands import assessed
 from kg.cli.options import model_argument, reasoner, store_option
 from kg.errors import InputError, Problem
-from kg.profiles import builtin, load
-from kg.report import DEFAULT_PROFILE, build, html, markdown, sarif
+from kg.profiles import DEFAULT_PROFILE, builtin, load
+from kg.report import html, markdown, sarif
 
 FORMATS = {"md": ".md", "html": ".html", "json": ".json", "sarif": ".sarif"}
 SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json", ".sarif": "sarif"}
@@ -78,7 +78,8 @@ def report(model, profile_name, fmt, output, reasoner, store):
         _check_output(output)
     fmt = _format(fmt, output)
     profile = load(profile_name)
-    data = build(analysed(model, reasoner, store), profile)
+    with assessed(model, reasoner, store) as assessment:
+        data = assessment.report(profile)
     text = _text(data, fmt, output)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))

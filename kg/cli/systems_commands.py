@@ -19,7 +19,15 @@ from kg.model.source import read_text
 from kg.profiles import builtin, load
 from kg.render import render
 from kg.sparql import run_query
-from kg.store import DatasetView, across, open_store, registry, releases, store_url, systems
+from kg.store import (
+    DatasetView,
+    across,
+    open_store,
+    registry,
+    releases,
+    store_url,
+    systems,
+)
 
 profile_option = click.option("--profile", "profile_name", default=None,
                               help=f"What counts as addressing a threat besides what each system implements "

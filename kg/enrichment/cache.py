@@ -3,11 +3,10 @@ query and start IRI. Written atomically; an unreadable file counts as absent (an
 
 import hashlib
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kg import atomic
 from kg.paths import home
 
 
@@ -31,20 +30,9 @@ def read(path: Path) -> dict | None:
 
 
 def write(path: Path, data: dict) -> str | None:
-    """Write atomically (temporary file, then rename); a message when the cache cannot be written."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-    except OSError as err:
-        return f"not cached: {err}"
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False)
-        os.replace(temporary, path)
-    except OSError as err:
-        Path(temporary).unlink(missing_ok=True)
-        return f"not cached: {err}"
-    return None
+    """Write atomically; a message when the cache cannot be written."""
+    failed = atomic.write(path, json.dumps(data, ensure_ascii=False).encode())
+    return f"not cached: {failed}" if failed else None
 
 
 def now() -> str:

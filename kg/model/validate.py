@@ -6,9 +6,15 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from kg.errors import Problem
-from kg.ontology import ontology
+from kg.ontology import compiled
 from kg.paths import ontologies_dir
 from kg.queries import select
+
+
+@lru_cache(maxsize=1)
+def hierarchy() -> Graph:
+    """The ontology's class axioms (types and subclasses): all the shapes check models against."""
+    return Graph().parse(data=compiled().hierarchy, format="nt")
 
 
 @lru_cache(maxsize=1)
@@ -23,7 +29,7 @@ def shacl_problems(model) -> list[Problem]:
     """Every SHACL violation of the model, as FILE:LINE: element: message."""
     import pyshacl  # imported here: it takes a second to load and most commands don't need it
 
-    conforms, report, _ = pyshacl.validate(model.graph, shacl_graph=shapes(), ont_graph=ontology(),
+    conforms, report, _ = pyshacl.validate(model.graph, shacl_graph=shapes(), ont_graph=hierarchy(),
                                            inference="none", advanced=True, allow_warnings=True)
     if conforms:
         return []

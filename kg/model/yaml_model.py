@@ -13,7 +13,7 @@ from kg.errors import Problem
 from kg.ids import form_of, iri_of, known_forms
 from kg.model.source import Mapping
 from kg.namespaces import TM, model_iri
-from kg.ontology import attributes, capabilities, kinds, known_values, ontology
+from kg.ontology import attributes, capabilities, compiled, kinds, known_values
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -250,9 +250,8 @@ class YamlModel:
 @lru_cache(maxsize=None)
 def _kinds_of(base) -> dict[str, str]:
     """The kind names (→ class IRI) whose class is `base` or below it."""
-    onto = ontology()
-    return {name: cls for name, cls in kinds().items()
-            if base in onto.transitive_objects(URIRef(cls), RDFS.subClassOf)}
+    ancestors = compiled().ancestors
+    return {name: cls for name, cls in kinds().items() if str(base) in ancestors.get(name, ())}
 
 
 def _what(value) -> str:

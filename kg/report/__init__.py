@@ -23,14 +23,12 @@ from kg.analysis import Analysis
 from kg.coverage import coverage
 from kg.diagram import render_svg
 from kg.namespaces import model_iri
+from kg.ontology import stride_letters
 from kg.profiles import Profile
 from kg.risk import add_risk
-from kg.threats import STRIDE_ORDER, threat_rows
+from kg.threats import threat_rows
 
-DEFAULT_PROFILE = "stride-properties"
 RATINGS = ("critical", "high", "medium", "low")
-STRIDE_NAMES = {"S": "Spoofing", "T": "Tampering", "R": "Repudiation", "I": "Information disclosure",
-                "D": "Denial of service", "E": "Elevation of privilege"}
 OPEN, ADDRESSED, OUT_OF_SCOPE = "open", "addressed", "not in profile"
 
 
@@ -61,12 +59,12 @@ def _split(value: str | None) -> list[str]:
 class _Builder:
     """Gathers the report's parts from one analysis."""
 
-    def __init__(self, analysis: Analysis, profile: Profile):
+    def __init__(self, analysis: Analysis, profile: Profile, rated: list[dict] | None, covered: dict | None):
         self.analysis = analysis
         self.model = analysis.model
         self.profile = profile
-        self.rows = add_risk(analysis, threat_rows(analysis))
-        self.coverage = coverage(analysis, profile, self.rows)
+        self.rows = add_risk(analysis, threat_rows(analysis)) if rated is None else rated
+        self.coverage = coverage(analysis, profile, self.rows) if covered is None else covered
         self.status = {}
         for c in self.coverage["components"]:
             self.status.update({(c["component"], t): (OPEN, []) for t in c["open"]})
@@ -95,7 +93,7 @@ class _Builder:
         for row in sorted(self.rows, key=lambda r: natural(r["threat"])):
             if row["threat"] in kinds:
                 kinds[row["threat"]]["stride"] = sorted(set(kinds[row["threat"]]["stride"]) | set(row["stride"]),
-                                                        key=STRIDE_ORDER.index)
+                                                        key=stride_letters().index)
                 continue
             facts = self.entry(row["iri"])
             kinds[row["threat"]] = {"id": row["threat"], "iri": row["iri"], "label": facts.get("label") or row["label"],
@@ -231,6 +229,8 @@ class _Builder:
         }
 
 
-def build(analysis: Analysis, profile: Profile) -> dict:
-    """The report data of an analysed model for a requirement profile."""
-    return _Builder(analysis, profile).build()
+def build(analysis: Analysis, profile: Profile, rated: list[dict] | None = None,
+          covered: dict | None = None) -> dict:
+    """The report data of an analysed model for a requirement profile (given its rated threat rows
+    and their coverage by the profile when they are already known)."""
+    return _Builder(analysis, profile, rated, covered).build()

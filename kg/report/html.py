@@ -11,8 +11,9 @@ from functools import lru_cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from kg.ontology import stride_names
 from kg.paths import server_dir
-from kg.report import RATINGS, STRIDE_NAMES, anchor
+from kg.report import RATINGS, anchor
 
 
 def csp_hash(text) -> str:
@@ -36,4 +37,4 @@ def render(data: dict) -> str:
     labels = {e["id"]: e["label"] for e in data["components"] + data["flows"]}
     return _environment().get_template("report.html").render(
         data=data, kinds=data["threats"], labels=labels, anchor=anchor, pct=percent, ratings=RATINGS,
-        stride_names=STRIDE_NAMES, svg=Markup(data["diagram"]["svg"]))  # kg.diagram escapes every text it draws
+        stride_names=stride_names(), svg=Markup(data["diagram"]["svg"]))  # kg.diagram escapes every text it draws

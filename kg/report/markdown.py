@@ -10,7 +10,8 @@ Every model and catalog text is escaped: it can neither format nor inject HTML."
 import base64
 import re
 
-from kg.report import RATINGS, STRIDE_NAMES
+from kg.ontology import stride_names
+from kg.report import RATINGS
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|&#!])")
 
@@ -183,7 +184,7 @@ def _element(e: dict, kind: str) -> list[str]:
 
 
 def _threats(data) -> list[str]:
-    letters = ", ".join(f"{k} {v}" for k, v in STRIDE_NAMES.items())
+    letters = ", ".join(f"{k} {v}" for k, v in stride_names().items())
     out = ["## Threats per component", "", f"STRIDE letters: {md(letters)}.", ""]
     for c in data["components"]:
         out += _element(c, "component")

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from kg.report import STRIDE_NAMES
+from kg.ontology import stride_names
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -30,7 +30,7 @@ def _rule(kind: dict, scores: list[float]) -> dict:
     rule = {"id": kind["id"], "name": kind["label"], "shortDescription": {"text": kind["label"]},
             "fullDescription": {"text": kind["description"] or kind["label"]},
             "properties": {"tags": ["security", "threat-model", kind["source"]]
-                           + [STRIDE_NAMES[letter] for letter in kind["stride"]]}}
+                           + [stride_names()[letter] for letter in kind["stride"]]}}
     if kind["url"]:
         rule["helpUri"] = kind["url"]
         rule["help"] = {"text": f"{kind['id']} {kind['label']}: {kind['url']}"}

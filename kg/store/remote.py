@@ -16,7 +16,14 @@ import warnings
 from dataclasses import dataclass
 from functools import partial
 
-from pyoxigraph import BlankNode, QueryResultsFormat, RdfFormat, parse, parse_query_results, serialize
+from pyoxigraph import (
+    BlankNode,
+    QueryResultsFormat,
+    RdfFormat,
+    parse,
+    parse_query_results,
+    serialize,
+)
 from SPARQLWrapper import POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 

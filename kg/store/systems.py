@@ -1,21 +1,26 @@
 """Systems in a store. Adding one reasons locally (the fast engine) and uploads two new graphs, the
-model and what reasoning added, under a new version; one registry update then makes that version
-current. A reader resolves the registry first and reads exactly the graphs it names, so it never
+model and what reasoning added, under a new version, with its answers (the assessment's threat rows
+and the coverage most asked for, kg.assessment) kept in the registry; one registry update then makes
+that version current. A reader resolves the registry first and reads exactly the graphs it names, so it never
 sees half a model; an upload killed midway leaves the previous version current."""
 
 import hashlib
+import json
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
 
-from kg import ontology
+from kg import answers, ontology
 from kg.analysis import Analysis, model_ntriples, ontology_ntriples
+from kg.assessment import Assessment
 from kg.catalogs.installed import Installation
+from kg.coverage import IN_PLACE
 from kg.errors import InputError, Problem
 from kg.model.load import Model, parse_model
-from kg.namespaces import GRAPH, model_iri
+from kg.namespaces import GRAPH, TM, model_iri
+from kg.profiles import DEFAULT_PROFILE, load
 from kg.queries import text
 from kg.reasoning import Inference, infer
 from kg.store import registry
@@ -39,6 +44,11 @@ def add(store, model: Model, source_text: str, engine: str = "fast",
                     inferred=inferred, ontology=NamedNode(ontology_graph))
     store.add_graph(version.value, model_ntriples(model))
     store.add_graph(inferred.value, _added(inference, model))
+    snap = registry.snapshot(store)
+    pending = registry.StoredVersion(model.system, version.value, "", model.file,
+                                     (version.value, inferred.value, ontology_graph))
+    view = DatasetView(store, *registry.Snapshot({model.system: pending}, snap.release).dataset(model.system))
+    keep_answers(store, pending, snap.release, _assess(Analysis(model, inference, _catalogs(snap), view, engine)))
     registry.change(store, "switch-version", system=system, id=Literal(model.system), version=version,
                     issued=registry.now())
     _drop_stale(store, system.value)
@@ -56,17 +66,63 @@ def remove(store, system: str) -> None:
         _drop_version(store, row["version"], row["model"].value)
 
 
+def assessment(store, snap: registry.Snapshot, system: str, engine: str = "fast") -> Assessment:
+    """The system's current version assessed: its kept answers when they were computed under the
+    current release by this build, the others computed (from its analysis) when asked for."""
+    return Assessment(lambda: analysis(store, snap, system, engine), kept_answers(store, snap, system))
+
+
+def kept_answers(store, snap: registry.Snapshot, system: str) -> dict | None:
+    """The answers kept with the system's current version, if computed under the current release by
+    this build."""
+    version = _version(snap, system)
+    found = next(iter(store.query(text("store-answers"), None, None, {"version": NamedNode(version.iri)})), None)
+    if found is None or found["release"].value != _release_iri(snap.release) \
+            or found["build"].value != answers.build_digest():
+        return None
+    return json.loads(found["text"].value)
+
+
+def keep_answers(store, version: registry.StoredVersion, release: registry.Release | None,
+                 assessed: Assessment) -> None:
+    """Keep the answers of a version under a release in the registry."""
+    registry.change(store, "keep-answers", version=NamedNode(version.iri),
+                    text=Literal(json.dumps(assessed.answers, ensure_ascii=False)),
+                    release=NamedNode(_release_iri(release)), build=Literal(answers.build_digest()))
+
+
+def _assess(analysed: Analysis) -> Assessment:
+    """The answers kept with a version: its threat rows and its coverage by what is in place (the
+    cross-system questions) and by the default profile (pages, reports)."""
+    assessed = Assessment(analysed)
+    assessed.threats()
+    for profile in (IN_PLACE, load(DEFAULT_PROFILE)):
+        assessed.coverage(profile)
+    return assessed
+
+
+def _release_iri(release: registry.Release | None) -> str:
+    return release.iri if release else str(TM.NoRelease)
+
+
+def _catalogs(snap: registry.Snapshot) -> Installation | None:
+    return Installation(None, snap.release.manifest) if snap.release else None
+
+
+def _version(snap: registry.Snapshot, system: str) -> registry.StoredVersion:
+    if system not in snap.systems:
+        known = ", ".join(sorted(snap.systems)) or "none"
+        raise InputError(Problem(system, f"no such system in the store (stored: {known})"))
+    return snap.systems[system]
+
+
 def analysis(store, snap: registry.Snapshot, system: str, engine: str = "fast") -> Analysis:
     """The system's current version, queried in the store. Explanations need the reasoner's trace of
     the model, so the (small) model is reasoned again here when one is asked for; every query runs
     on the store."""
-    if system not in snap.systems:
-        known = ", ".join(sorted(snap.systems)) or "none"
-        raise InputError(Problem(system, f"no such system in the store (stored: {known})"))
-    name, source_text = registry.source(store, snap.systems[system])
+    name, source_text = registry.source(store, _version(snap, system))
     model = parse_model(source_text, name, validate=False)
-    catalogs = Installation(None, snap.release.manifest) if snap.release else None
-    return Analysis(model, None, catalogs, DatasetView(store, *snap.dataset(system)), engine)
+    return Analysis(model, None, _catalogs(snap), DatasetView(store, *snap.dataset(system)), engine)
 
 
 def ensure_graph(store, name: str, ntriples: bytes, digest: str | None = None) -> str:

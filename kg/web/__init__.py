@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from kg.ontology import stride_names
 from kg.paths import server_dir
 from kg.web.registry import Registry
 
@@ -43,6 +44,7 @@ def create_app(models: list[str] | None = None, config: dict | None = None) -> F
     root = server_dir()
     app = Flask(__name__, template_folder=str(root / "templates"), static_folder=str(root / "static"))
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals["stride_names"] = stride_names()
     app.config.update(DEFAULTS, MODELS=list(models or []), DEBUG=False)
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):

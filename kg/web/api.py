@@ -2,7 +2,15 @@
 why, requirement ↔ threat mappings, coverage by a profile, installed catalogs, one catalog entry's facts. Described by OpenAPI 3.1 at /api/openapi.json.
 Errors are JSON objects {error, detail}, never stack traces."""
 
-from flask import Blueprint, abort, current_app, jsonify, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    request,
+    send_from_directory,
+    url_for,
+)
 from pyoxigraph import Literal, NamedNode
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 

@@ -13,9 +13,10 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from kg.ids import form_of
 from kg.mapping import mappings
 from kg.namespaces import ID, MODEL
+from kg.profiles import DEFAULT_PROFILE
 from kg.provenance import LinkIndex
 from kg.queries import run
-from kg.report import DEFAULT_PROFILE, natural
+from kg.report import natural
 from kg.web import registry
 from kg.web.systemview import by_risk, view
 

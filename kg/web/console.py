@@ -14,7 +14,14 @@ from pyoxigraph import BlankNode, NamedNode, RdfFormat, serialize
 from kg.namespaces import PREFIXES
 from kg.paths import queries_dir
 from kg.web import registry
-from kg.web.sparql_endpoint import PREFIX_MAP, Outcome, Refused, one_client_share, run, solutions_json
+from kg.web.sparql_endpoint import (
+    PREFIX_MAP,
+    Outcome,
+    Refused,
+    one_client_share,
+    run,
+    solutions_json,
+)
 
 bp = Blueprint("console", __name__)
 

@@ -6,17 +6,14 @@ from functools import lru_cache
 
 from flask import Blueprint, abort, render_template, request
 
-from kg.profiles import Profile, builtin, load
-from kg.report import DEFAULT_PROFILE, natural
+from kg.ontology import stride, stride_names
+from kg.profiles import DEFAULT_PROFILE, Profile, builtin, load
+from kg.report import natural
 from kg.web.pages import once, view_or_404
-from kg.web.systemview import STRIDE, STRIDE_IDS
 
 bp = Blueprint("coverage", __name__)
 
 GAP_LIMIT = 100          # open gaps listed on the page
-PROPERTY_LABELS = {"NonRepudiation": "Non-repudiation"}
-
-
 @lru_cache(maxsize=1)
 def profiles() -> dict[str, Profile]:
     """The built-in profiles by id (the select box; only these names are accepted)."""
@@ -42,7 +39,7 @@ def _page(v, name: str) -> str:
     cov = v.coverage(name)
     gaps = v.open_risks(name)
     return render_template("coverage.html", view=v, profile=profiles()[name], profiles=profiles().values(),
-                           cov=cov, stride=STRIDE, components=_components(v, cov), properties=_properties(cov),
+                           cov=cov, stride=list(stride_names().items()), components=_components(v, cov), properties=_properties(cov),
                            zones=_zones(v, cov), gaps=gaps[:GAP_LIMIT], more_gaps=max(0, len(gaps) - GAP_LIMIT),
                            addressed=_addressed(cov), entries={r["threat"]: r for r in v.rows})
 
@@ -52,13 +49,13 @@ def _components(v, cov: dict) -> list[dict]:
     out = []
     for c in cov["components"]:
         element = v.elements.get(c["component"], {"id": c["component"], "label": c["component"], "role": ""})
-        out.append({**c, "element": element, "cells": [c["stride"].get(letter) for letter, _ in STRIDE]})
+        out.append({**c, "element": element, "cells": [c["stride"].get(s.letter) for s in stride()]})
     return sorted(out, key=lambda c: (c["ratio"], natural(c["component"])))
 
 
 def _properties(cov: dict) -> list[dict]:
-    letter_of = {name: letter for letter, name in STRIDE_IDS.items()}
-    return [{**p, "name": name, "label": PROPERTY_LABELS.get(name, name), "letter": letter_of[p["category"]],
+    category = {c.property_id: c for c in stride()}
+    return [{**p, "name": name, "label": category[name].property_label, "letter": category[name].letter,
              "unsatisfied_on": sorted(p["unsatisfied_on"], key=natural)}
             for name, p in cov["properties"].items()]
 

@@ -5,9 +5,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from kg.diagram import render_svg
-from kg.report import DEFAULT_PROFILE
+from kg.ontology import stride_names
+from kg.profiles import DEFAULT_PROFILE
 from kg.web import registry
-from kg.web.systemview import STRIDE, by_stride, view
+from kg.web.systemview import by_stride, view
 
 bp = Blueprint("pages", __name__)
 TOP_RISKS = 10           # open risks on the overview
@@ -25,7 +26,7 @@ def index():
 def overview(system):
     v = view_or_404(system)
     return once(v, ("overview",), lambda: render_template(
-        "overview.html", view=v, diagram=_diagram(v), stride=STRIDE, stride_counts=v.stride_counts(),
+        "overview.html", view=v, diagram=_diagram(v), stride=list(stride_names().items()), stride_counts=v.stride_counts(),
         zone_counts=v.zone_counts(), profile=DEFAULT_PROFILE, totals=v.coverage()["totals"],
         top_open_risks=v.open_risks()[:TOP_RISKS]))
 

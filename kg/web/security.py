@@ -7,7 +7,16 @@ import hmac
 import re
 import secrets
 
-from flask import Flask, Response, abort, current_app, jsonify, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 HEADERS = {

@@ -14,8 +14,19 @@ import time
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, redirect, request, url_for
-from pyoxigraph import (BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat,
-                        Triple, parse, parse_query_results, serialize)
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Triple,
+    parse,
+    parse_query_results,
+    serialize,
+)
 from werkzeug.exceptions import HTTPException
 
 from kg.namespaces import PREFIXES

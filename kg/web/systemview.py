@@ -1,7 +1,8 @@
-"""What the pages show about one served system, computed once per analysis: the threat rows of every
-element (plain, as the CLI and API give them, and rated with their residual risk), the elements
-(zones, components, flows, controls), counts by STRIDE category and zone, coverage by each built-in
-profile, and the facts of one element (kinds, zone chain, attributes, flows, controls, catalog links)."""
+"""What the pages show about one served system, read from its assessment (kg.assessment: the threat
+rows of every element, plain and rated with their residual risk, the excluded candidates, coverage by
+each built-in profile), with what only pages need: the elements (zones, components, flows, controls),
+counts by STRIDE category and zone, and the facts of one element (kinds, zone chain, attributes,
+flows, controls, catalog links)."""
 
 import threading
 from collections import Counter, defaultdict
@@ -13,19 +14,14 @@ from rdflib import URIRef
 from rdflib.namespace import RDF, RDFS
 
 from kg.analysis import Analysis
-from kg.coverage import coverage as profile_coverage
-from kg.namespaces import model_iri
-from kg.profiles import load
-from kg.report import DEFAULT_PROFILE, natural
-from kg.risk import add_risk
+from kg.assessment import Assessment
 from kg.folding import fold
-from kg.threats import candidates
+from kg.namespaces import model_iri
+from kg.ontology import stride
+from kg.profiles import DEFAULT_PROFILE, load
+from kg.report import natural
 from kg.web import registry
 
-STRIDE = [("S", "Spoofing"), ("T", "Tampering"), ("R", "Repudiation"), ("I", "Information disclosure"),
-          ("D", "Denial of service"), ("E", "Elevation of privilege")]
-STRIDE_IDS = {"S": "Spoofing", "T": "Tampering", "R": "Repudiation", "I": "InformationDisclosure",
-              "D": "DenialOfService", "E": "ElevationOfPrivilege"}
 _lock = threading.Lock()
 
 
@@ -38,14 +34,25 @@ def by_risk(row: dict) -> tuple:
 class SystemView:
     system: str
     analysis: Analysis
-    rows: list[dict]                               # kg.threats.threat_rows, as the CLI and the API give them
+    assessment: Assessment
     elements: dict[str, dict]                      # element id → {id, label, role, zone, source, target}
-    rated: list[dict] = field(default_factory=list)   # copies of the rows with their `risk` (kg.risk)
-    excluded: list[dict] = field(default_factory=list)  # candidates an applicability condition excludes
     rendered: dict = field(default_factory=dict)   # (page, mount point) → HTML (kg.web.pages)
     _pages: dict = field(default_factory=dict)
-    _coverage: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def rows(self) -> list[dict]:
+        """kg.threats.threat_rows, as the CLI and the API give them."""
+        return self.assessment.rows
+
+    @property
+    def rated(self) -> list[dict]:
+        """Copies of the rows with their `risk` (kg.risk)."""
+        return self.assessment.rated
+
+    @property
+    def excluded(self) -> list[dict]:
+        return self.assessment.excluded
 
     @property
     def name(self) -> str:
@@ -72,17 +79,12 @@ class SystemView:
     def coverage(self, profile: str = DEFAULT_PROFILE) -> dict:
         """kg.coverage of the system by a built-in profile (the caller checks the name), computed once."""
         with self._lock:
-            if profile not in self._coverage:
-                self._coverage[profile] = profile_coverage(self.analysis, load(profile), self.rated)
-            return self._coverage[profile]
+            return self.assessment.coverage(load(profile))
 
     def status(self, profile: str = DEFAULT_PROFILE) -> dict:
         """(element, threat id) → {open: bool, by: [what addresses it]} for the pairs the profile covers."""
-        out = {}
-        for c in self.coverage(profile)["components"]:
-            out.update({(c["component"], t): {"open": True, "by": []} for t in c["open"]})
-            out.update({(c["component"], t): {"open": False, "by": by} for t, by in c["addressed_by"].items()})
-        return out
+        self.coverage(profile)
+        return self.assessment.status(load(profile))
 
     def open_risks(self, profile: str = DEFAULT_PROFILE) -> list[dict]:
         """The rated rows the profile leaves open, highest residual risk first."""
@@ -107,9 +109,9 @@ class SystemView:
     def stride_counts(self) -> list[dict]:
         """Per STRIDE category: (element, threat) pairs, distinct threats, elements exposed."""
         out = []
-        for letter, label in STRIDE:
-            rows = [r for r in self.rows if letter in r["stride"]]
-            out.append({"letter": letter, "label": label, "id": STRIDE_IDS[letter], "pairs": len(rows),
+        for c in stride():
+            rows = [r for r in self.rows if c.letter in r["stride"]]
+            out.append({"letter": c.letter, "label": c.label, "id": c.id, "pairs": len(rows),
                         "threats": len({r["iri"] for r in rows}), "elements": len({r["component"] for r in rows})})
         return out
 
@@ -138,7 +140,7 @@ class SystemView:
         rows = [r for r in self.rows if r["component"] in members]
         letters = Counter(letter for r in rows for letter in r["stride"])
         return {"zone": zone, "depth": depth, "members": members, "pairs": len(rows),
-                "letters": [letters.get(letter, 0) for letter, _ in STRIDE]}
+                "letters": [letters.get(c.letter, 0) for c in stride()]}
 
     def facts(self, element: str) -> dict:
         """An element's kinds, zone chain, attributes, flows, covering controls, catalog links and, for a
@@ -165,8 +167,8 @@ def by_stride(rows: list[dict]) -> list[dict]:
     """Rated rows grouped by STRIDE category (a threat of several categories appears under each), then
     the rows without a category; in each group the highest residual risk first."""
     rows = sorted(rows, key=by_risk)
-    groups = [{"letter": letter, "label": label, "id": STRIDE_IDS[letter],
-               "rows": [r for r in rows if letter in r["stride"]]} for letter, label in STRIDE]
+    groups = [{"letter": c.letter, "label": c.label, "id": c.id,
+               "rows": [r for r in rows if c.letter in r["stride"]]} for c in stride()]
     groups.append({"letter": "", "label": "No STRIDE category", "id": None,
                    "rows": [r for r in rows if not r["stride"]]})
     return [g for g in groups if g["rows"]]
@@ -192,10 +194,9 @@ def _build(system: str, analysis: Analysis) -> SystemView:
         elements.setdefault(ident, {"id": ident, "label": _value(s["label"]) or ident, "role": s["role"].value,
                                     "zone": _value(s["zoneId"]), "source": _value(s["sourceId"]),
                                     "target": _value(s["targetId"])})
-    found = candidates(analysis)   # listed and excluded from one evaluation of the routes
-    rows = [r for r in found if not r.get("excluded_by")]
-    return SystemView(system, analysis, rows, elements, rated=add_risk(analysis, [dict(r) for r in rows]),
-                      excluded=[r for r in found if r.get("excluded_by")])
+    assessment = Assessment(analysis)
+    assessment.rated   # noqa: B018  (rows, exclusions and risk computed here, before any request waits)
+    return SystemView(system, analysis, assessment, elements)
 
 
 def _value(term):

@@ -1,0 +1,93 @@
+"""One assessment of a model version under a catalog release: its threat candidates (listed and
+excluded, explained), the rows rated with their residual risk and folded, the coverage and the
+report of each profile. Each is computed once, on first use, from one analysis, and every consumer
+(CLI, web pages and API, reports, cross-system questions) reads it.
+
+Its answers are plain JSON-ready data, so that they can be kept (kg.answers) and read back without
+the analysis: a model version under a catalog release has exactly one answer to each question."""
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from functools import cached_property
+
+from kg.analysis import Analysis
+from kg.coverage import coverage as profile_coverage
+from kg.folding import fold
+from kg.profiles import Profile
+from kg.report import build
+from kg.risk import add_risk
+from kg.threats import candidates
+
+
+def profile_key(profile: Profile) -> str:
+    """A profile's identity in kept answers: its id and a digest of everything it states."""
+    stated = json.dumps(dataclasses.asdict(profile), sort_keys=True, default=sorted)
+    return f"{profile.id}/{hashlib.sha256(stated.encode()).hexdigest()[:12]}"
+
+
+class Assessment:
+    """The answers about one analysed model. `answers` are those already known (kept earlier); an
+    answer missing from them is computed from the analysis, which is made only then."""
+
+    def __init__(self, analysis: Analysis | Callable[[], Analysis], answers: dict | None = None):
+        self._analysis = analysis
+        self.answers = answers if answers is not None else {}
+        self.computed = False        # whether this assessment computed (rather than read) an answer
+
+    @cached_property
+    def analysis(self) -> Analysis:
+        return self._analysis if isinstance(self._analysis, Analysis) else self._analysis()
+
+    # ------------------------------------------------------------ computed from the analysis
+    @cached_property
+    def candidates(self) -> list[dict]:
+        """Every route-brought (element, threat) candidate, explained; excluded ones carry `excluded_by`."""
+        return candidates(self.analysis)
+
+    @cached_property
+    def rows(self) -> list[dict]:
+        """The listed threat rows (kg.threats.threat_rows of the whole model)."""
+        return [r for r in self.candidates if not r.get("excluded_by")]
+
+    @cached_property
+    def excluded(self) -> list[dict]:
+        """Candidates an applicability condition excludes."""
+        return [r for r in self.candidates if r.get("excluded_by")]
+
+    @cached_property
+    def rated(self) -> list[dict]:
+        """Copies of the rows with their residual `risk` (kg.risk)."""
+        return add_risk(self.analysis, [dict(r) for r in self.rows])
+
+    # ------------------------------------------------------------ answers (kept, else computed)
+    def _answer(self, key: str, compute: Callable[[], object]):
+        if key not in self.answers:
+            self.answers[key] = compute()
+            self.computed = True
+        return self.answers[key]
+
+    def threats(self, component: str | None = None) -> list[dict]:
+        """The rated rows, each parent with its applicable descendants folded under it (`folded`);
+        of one element when `component` is given."""
+        rows = self._answer("threats", lambda: fold(self.analysis.store, [dict(r) for r in self.rated]))
+        return [dict(r) for r in rows if component in (None, r["component"])]
+
+    def coverage(self, profile: Profile) -> dict:
+        """kg.coverage of the model by the profile."""
+        return self._answer(f"coverage/{profile_key(profile)}",
+                            lambda: profile_coverage(self.analysis, profile, self.rated))
+
+    def report(self, profile: Profile) -> dict:
+        """kg.report data for the profile."""
+        return self._answer(f"report/{profile_key(profile)}",
+                            lambda: build(self.analysis, profile, self.rated, self.coverage(profile)))
+
+    def status(self, profile: Profile) -> dict:
+        """(element, threat id) → {open: bool, by: [what addresses it]} for the pairs the profile covers."""
+        out = {}
+        for c in self.coverage(profile)["components"]:
+            out.update({(c["component"], t): {"open": True, "by": []} for t in c["open"]})
+            out.update({(c["component"], t): {"open": False, "by": by} for t, by in c["addressed_by"].items()})
+        return out
