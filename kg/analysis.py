@@ -9,11 +9,10 @@ from kg.catalogs import installed
 from kg.explain import Explainer, Names, TBox
 from kg.mapping import MappingIndex
 from kg.model.load import Model
-from kg.ontology import compiled, ontology
+from kg.ontology import compiled, compiled_once, ontology
 from kg.provenance import LinkIndex
 from kg.queries import run
 from kg.reasoning import Inference, infer
-from kg.store.dataset import DatasetView
 
 
 def ontology_ntriples() -> bytes:
@@ -26,16 +25,16 @@ def model_ntriples(model: Model) -> bytes:
 
 @lru_cache(maxsize=1)
 def _tbox() -> TBox:
-    return TBox(ontology())
+    return compiled_once("tbox", lambda: TBox(ontology()))
 
 
 class Analysis:
     """A model with its reasoned graph and the installed catalogs; for a system kept in a store
-    (kg.store), `view` is where its queries run and the in-process reasoning (needed only to explain)
-    happens on first use."""
+    (kg.store), `view` (a kg.store.dataset.DatasetView) is where its queries run, and the
+    in-process reasoning (needed only to explain) happens on first use."""
 
     def __init__(self, model: Model, inference: Inference | None, catalogs: installed.Installation | None = None,
-                 view: DatasetView | None = None, engine: str = "fast"):
+                 view=None, engine: str = "fast"):
         self.model, self.catalogs, self.view, self.engine = model, catalogs, view, engine
         self._inference = inference
 

@@ -8,6 +8,8 @@ STRIDE). A process then reads one JSON file; rdflib parses the ontology only to 
 
 import hashlib
 import json
+import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +27,7 @@ from kg.paths import catalogs_data_dir, home, ontologies_dir, queries_dir
 from kg.queries import run, select
 
 _BUILT_BY = [Path(__file__), Path(__file__).parent / "catalogs" / "attachments.py",
-             Path(__file__).parent / "catalogs" / "applicability.py"]
+             Path(__file__).parent / "catalogs" / "applicability.py", Path(__file__).parent / "explain.py"]
 _LOOKUPS = ["kinds", "capabilities", "attributes", "kind-ancestors", "stride-properties", "known-values"]
 
 
@@ -67,12 +69,20 @@ class Compiled:
 
 
 @lru_cache(maxsize=1)
+def _key() -> str:
+    """The compiled ontology's name in the cache: its sources and the code that compiles them."""
+    return hashlib.sha256(digest().encode() + b"".join(p.read_bytes() for p in _BUILT_BY + _lookup_files())).hexdigest()[:32]
+
+
+def _cached(suffix: str) -> Path:
+    return home() / "cache" / "ontology" / f"{_key()}{suffix}"
+
+
+@lru_cache(maxsize=1)
 def compiled() -> Compiled:
     """The compiled ontology: read from the cache when its sources and builder are unchanged, else
     built and written there (a cache that cannot be written is only skipped)."""
-    key = hashlib.sha256(digest().encode() + b"".join(p.read_bytes() for p in _BUILT_BY + _lookup_files())).hexdigest()
-    folder = home() / "cache" / "ontology"
-    nt, lookups = folder / f"{key[:32]}.nt", folder / f"{key[:32]}.json"
+    nt, lookups = _cached(".nt"), _cached(".json")
     try:
         data = json.loads(lookups.read_text(encoding="utf-8"))
         return _compiled(nt.read_bytes(), data)
@@ -84,6 +94,20 @@ def compiled() -> Compiled:
     if atomic.write(nt, ntriples) is None:    # the lookups only once their N-Triples are there
         atomic.write(lookups, json.dumps(data, sort_keys=True).encode())
     return _compiled(ntriples, data)
+
+
+def compiled_once(name: str, build: Callable[[], object]):
+    """An object made from the ontology alone (the explainer's index of its axioms), pickled beside
+    the compiled ontology and read back by later processes. The cache is this user's own folder,
+    written only by ThreatKG; an unreadable file is built again."""
+    path = _cached(f".{name}.pickle")
+    try:
+        return pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    made = build()
+    atomic.write(path, pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
+    return made
 
 
 @lru_cache(maxsize=1)

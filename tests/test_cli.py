@@ -35,7 +35,9 @@ def problem_lines(result) -> list[str]:
 
 def _command_paths(group, path=()):
     yield path
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):     # (loads each command's module)
+        command = group.get_command(ctx, name)
         yield from _command_paths(command, path + (name,)) if isinstance(command, click.Group) else [path + (name,)]
 
 

@@ -2,17 +2,20 @@
 this process), an Oxigraph server and Virtuoso, both reached over the SPARQL protocol. Every answer
 must be identical, and identical to the model analysed in memory without a store."""
 
+import json
 import re
 
 import pytest
 import yaml
 
 from bench.generate import generate
+from kg import answers
 from kg.analysis import analyse
+from kg.assessment import Assessment, profile_key
 from kg.coverage import IN_PLACE, coverage
 from kg.model.load import load_model, parse_model
 from kg.paths import queries_dir
-from kg.profiles import load
+from kg.profiles import DEFAULT_PROFILE, load
 from kg.queries import run
 from kg.report import build
 from kg.store import across, open_store, registry, releases, systems
@@ -150,3 +153,29 @@ def test_cross_system_questions_over_a_hundred_systems(with_catalogs):
         rows = threat_rows(analyse(parse_model(texts[system], f"{system}.yaml")), threat=CAPEC_66, explain=False)
         assert (system in inheriting) == bool(rows)
     assert inheriting and all(r["status"] in ("open", "addressed") for r in exposed)
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_answers_kept_with_a_version_equal_the_in_memory_assessment(kind, filled, classic):
+    store = filled(kind)
+    kept = systems.kept_answers(store, registry.snapshot(store), "ai-system")
+    memory = Assessment(classic)
+    assert kept["threats"] == _plain(memory.threats())
+    for profile in (IN_PLACE, load(DEFAULT_PROFILE)):
+        assert kept[f"coverage/{profile_key(profile)}"] == _plain(memory.coverage(profile))
+    read = systems.assessment(store, registry.snapshot(store), "ai-system")
+    assert read.threats("data-layer") == _plain(memory.threats("data-layer")) and not read.computed
+
+
+def test_answers_of_another_build_or_release_are_not_read(filled, monkeypatch):
+    store = filled("embedded")
+    monkeypatch.setattr(answers, "build_digest", lambda: "another build")
+    assert systems.kept_answers(store, registry.snapshot(store), "ai-system") is None
+    monkeypatch.undo()
+    snap = registry.snapshot(store)
+    assert systems.kept_answers(store, registry.Snapshot(snap.systems, None), "ai-system") is None
+
+
+def _plain(data):
+    """Data as kept answers hold it (JSON)."""
+    return json.loads(json.dumps(data))

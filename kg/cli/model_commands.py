@@ -18,7 +18,6 @@ from kg.errors import InputError, Problem
 from kg.export import export_model
 from kg.model.load import load_model
 from kg.render import render
-from kg.sparql import run_query
 from kg.store import open_store, registry, store_url, systems
 
 THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
@@ -143,6 +142,8 @@ def query(model, query, query_file, fmt, reasoner, store):
         raise click.UsageError("give either QUERY or -f FILE.rq")
     sparql = query if query else _read_query(query_file)
     analysis = analysed(model, reasoner, store)
+    # imported here: its query guard loads rdflib's SPARQL parser, which only this command needs
+    from kg.sparql import run_query
     _print(run_query(analysis.store, sparql, fmt, source=query_file or "QUERY"))
 
 

@@ -9,6 +9,7 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Stor
 from rdflib import Graph
 
 from kg.namespaces import GRAPH, sparql_prefixes
+from kg.ontology import compiled
 from kg.paths import ontologies_dir
 from kg.reasoning import fast, reference
 from kg.reasoning.constructs import unsupported
@@ -66,8 +67,7 @@ def infer(ntriples: bytes, engine: str = "fast") -> Inference:
 def materialize_catalogs(nquads_files: list, out, engine: str = "fast") -> int:
     """Reason once over the ontology and every catalog graph; write the inferred triples as N-Quads
     in the named graph GRAPH['catalogs/inferred'] and return their count."""
-    from kg.analysis import ontology_ntriples
-    data = ontology_ntriples() + b"".join(ntriples_of(path) for path in nquads_files)
+    data = compiled().ntriples + b"".join(ntriples_of(path) for path in nquads_files)
     result = infer(data, engine)
     inferred = Store()
     graph = NamedNode(str(GRAPH["catalogs/inferred"]))
