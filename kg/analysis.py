@@ -70,7 +70,7 @@ class Analysis:
     def names(self) -> Names:
         return Names(self.store, _tbox())
 
-    @property
+    @cached_property
     def explainer(self) -> Explainer:
         return Explainer(self.inference.store, self.inference.asserted, _tbox(), self.names)
 

@@ -107,11 +107,18 @@ class Explainer:
         """`store` holds the reasoned model; `names` reads identifiers (default: from the same store)."""
         self.store, self.asserted, self.tbox = store, asserted, tbox
         self.name = names or Names(store, tbox)
+        self._facts = {}   # (element, prop, value) → its explanations: each fact is explained once
 
     # ------------------------------------------------------------ public
     def fact(self, element: str, prop: URIRef, value) -> list[list[str]]:
         """Every explanation of the inferred fact `element prop value`, one step list each:
         one per class axiom (hasValue restriction) that attaches the value to a class of the element."""
+        key = (element, prop, value)
+        if key not in self._facts:
+            self._facts[key] = self._explain(element, prop, value)
+        return [list(steps) for steps in self._facts[key]]
+
+    def _explain(self, element: str, prop: URIRef, value) -> list[list[str]]:
         x = URIRef(element)
         found = []
         for cls, restriction in self.tbox.attachments.get((prop, value), []):

@@ -13,10 +13,7 @@ FOLD_AT = 2  # a parent folds its applicable descendants when it has at least th
 
 def fold(store, rows: list[dict]) -> list[dict]:
     """The rows in their order, each folded descendant moved into its topmost folding ancestor."""
-    ancestors = defaultdict(set)
-    catalog = sorted({r["iri"] for r in rows if r["source"] != "STRIDE"})
-    for sol in run_values(store, "threat-ancestors", [NamedNode(t) for t in catalog]):
-        ancestors[sol["threat"].value].add(sol["ancestor"].value)
+    ancestors = _ancestors(store, {r["iri"] for r in rows if r["source"] != "STRIDE"})
     by_element = defaultdict(dict)
     for row in rows:
         by_element[row["component"]][row["iri"]] = row
@@ -40,3 +37,22 @@ def fold(store, rows: list[dict]) -> list[dict]:
         else:
             parent.setdefault("folded", []).append(row)
     return out
+
+
+def _ancestors(store, threats: set[str]) -> dict[str, set[str]]:
+    """Threat IRI → every ancestor of it, read one level of the hierarchy at a time."""
+    parents, frontier = {}, set(threats)
+    while frontier:
+        found = defaultdict(set)
+        for sol in run_values(store, "threat-parents", [NamedNode(t) for t in sorted(frontier)]):
+            found[sol["threat"].value].add(sol["parent"].value)
+        parents.update({t: found.get(t, set()) for t in frontier})
+        frontier = set().union(*found.values()) - parents.keys()
+
+    def up(threat, seen):
+        out = set()
+        for parent in parents.get(threat, ()):
+            if parent not in seen:
+                out |= {parent} | up(parent, seen | {parent})
+        return out
+    return defaultdict(set, {t: up(t, {t}) for t in threats})

@@ -31,6 +31,7 @@ class _Rows:
         self.analysis = analysis
         self.name = analysis.names
         self.rows: dict[tuple, dict] = {}
+        self._links, self._strides = {}, {}   # each catalog link and STRIDE step is looked up once
 
     def add(self, sol, explanations, links):
         key = (sol["elementId"].value, sol["threat"].value)
@@ -44,19 +45,26 @@ class _Rows:
 
     def link(self, s, p, o, text, inverse=None) -> tuple[str, dict]:
         """A catalog link as an explanation step, with its provenance."""
-        found = self.analysis.links.get(s, p, o, inverse, names=lambda t: self.name(URIRef(t)))
-        if found is None:
-            raise LookupError(f"no graph states the link <{s}> <{p}> <{o}>")
-        return f"{text} ({found['provenance']}: {found['source']} {found['version']})", found
+        key = (s, p, o, text, inverse)
+        if key not in self._links:
+            found = self.analysis.links.get(s, p, o, inverse, names=lambda t: self.name(URIRef(t)))
+            if found is None:
+                raise LookupError(f"no graph states the link <{s}> <{p}> <{o}>")
+            self._links[key] = (f"{text} ({found['provenance']}: {found['source']} {found['version']})", found)
+        return self._links[key]
 
     def stride_step(self, sol, threat):
         letters = sol["letters"].value if sol["letters"] else ""
-        steps, links = [], []
-        for category, letter, category_id in self.analysis.stride_of.get(threat, ()):
-            if letter in letters:
-                step, link = self.link(threat, TM.hasStride, category, f"{self.name(URIRef(threat))} is {category_id}")
-                steps.append(step)
-                links.append(link)
+        if (threat, letters) not in self._strides:
+            steps, links = [], []
+            for category, letter, category_id in self.analysis.stride_of.get(threat, ()):
+                if letter in letters:
+                    step, link = self.link(threat, TM.hasStride, category,
+                                           f"{self.name(URIRef(threat))} is {category_id}")
+                    steps.append(step)
+                    links.append(link)
+            self._strides[(threat, letters)] = (steps, links)
+        steps, links = (list(part) for part in self._strides[(threat, letters)])
         steps.append(f"{sol['elementId'].value} is exposed to {', '.join(sorted(set(letters), key=stride_letters().index))}"
                      " under STRIDE per element")
         return steps, links
