@@ -37,8 +37,12 @@ from kg.ids import iri_of  # noqa: E402
 from kg.model.load import parse_model  # noqa: E402
 from kg.profiles import load as load_profile  # noqa: E402
 from kg.sparql import run_query  # noqa: E402
-from kg.store import DatasetView, open_store  # noqa: E402
-from kg.store import across, registry, releases, systems  # noqa: E402
+from kg.store import (  # noqa: E402
+    DatasetView,
+    open_store,
+    registry,  # noqa: E402
+)
+from kg.systems import across, releases, versions  # noqa: E402
 from kg.threats import threat_rows  # noqa: E402
 from tests.servers import oxigraph_server, virtuoso_server  # noqa: E402  (the test suite's, started the same way)
 
@@ -98,14 +102,14 @@ def queries(n: int, components: int, profile, threat: str):
     measured query."""
 
     def one_system(store, snap, i):
-        return _system(i, n), threat_rows(systems.analysis(store, snap, _system(i, n)))
+        return _system(i, n), threat_rows(versions.analysis(store, snap, _system(i, n)))
 
     def one_component(store, snap, i):
-        analysis = systems.analysis(store, snap, _system(i, n))
+        analysis = versions.analysis(store, snap, _system(i, n))
         return _system(i, n), _component(i, components), threat_rows(analysis, component=_component(i, components))
 
     def coverage_one(store, snap, i):
-        analysis = systems.analysis(store, snap, _system(i, n))
+        analysis = versions.analysis(store, snap, _system(i, n))
         return _system(i, n), coverage(analysis, profile, threat_rows(analysis, explain=False))["totals"]
 
     def exposed_open(store, snap, i):
@@ -254,14 +258,14 @@ def bench(args, urls: dict[str, str]) -> int:
             source = yaml.safe_dump(generate(args.components, seed=i, system=sid), sort_keys=False)
             model = parse_model(source, f"{sid}.yaml", validate=False)
             for name, store in stores.items():
-                loads[name].append(_timed(lambda: systems.add(store, model, source))[1])
+                loads[name].append(_timed(lambda: versions.add(store, model, source))[1])
             if (i + 1) % 10 == 0 or i + 1 == size:
                 say(f"{i + 1} systems loaded ({time.monotonic() - began:.0f} s)")
         loaded = size
         results, described = {}, {}
         snaps = {name: registry.snapshot(store) for name, store in stores.items()}
         for name, store in stores.items():   # process-wide caches (ontology, TBox, profiles) outside the measure
-            analysis = systems.analysis(store, snaps[name], _system(0, size))
+            analysis = versions.analysis(store, snaps[name], _system(0, size))
             threat_rows(analysis, component=_component(0, args.components))
         for label, fn, signature, describe, most in queries(size, args.components, profile, threat):
             if label.startswith("6") and size > args.cross_max:

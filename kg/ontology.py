@@ -28,7 +28,8 @@ from kg.queries import run, select
 
 _BUILT_BY = [Path(__file__), Path(__file__).parent / "catalogs" / "attachments.py",
              Path(__file__).parent / "catalogs" / "applicability.py", Path(__file__).parent / "explain.py"]
-_LOOKUPS = ["kinds", "capabilities", "attributes", "kind-ancestors", "stride-properties", "known-values"]
+# the named queries that read the lookups, run on the compiled ontology only (never on a store)
+LOOKUPS = ["kinds", "capabilities", "attributes", "kind-ancestors", "stride-properties", "known-values"]
 
 
 def ontology_files():
@@ -158,7 +159,7 @@ def _build() -> Graph:
 
 
 def _lookup_files() -> list[Path]:
-    return [queries_dir() / f"{name}.rq" for name in _LOOKUPS]
+    return [queries_dir() / f"{name}.rq" for name in LOOKUPS]
 
 
 def _lookups(ntriples: bytes, graph: Graph) -> dict:

@@ -14,11 +14,13 @@ from kg.analysis import analyse
 from kg.assessment import Assessment, profile_key
 from kg.coverage import IN_PLACE, coverage
 from kg.model.load import load_model, parse_model
+from kg.ontology import LOOKUPS
 from kg.paths import queries_dir
 from kg.profiles import DEFAULT_PROFILE, load
 from kg.queries import run
 from kg.report import build
-from kg.store import across, open_store, registry, releases, systems
+from kg.store import open_store, registry
+from kg.systems import across, releases, versions
 from kg.threats import threat_rows
 from tests.conftest import EXAMPLE
 
@@ -45,8 +47,8 @@ def filled(request, catalog_home):
                 mp.setenv("THREATKG_HOME", str(catalog_home))
                 store = open_store(url)
                 releases.ensure(store)
-                systems.add(store, load_model(EXAMPLE), EXAMPLE.read_text(encoding="utf-8"))
-                systems.add(store, *_second_model())
+                versions.add(store, load_model(EXAMPLE), EXAMPLE.read_text(encoding="utf-8"))
+                versions.add(store, *_second_model())
             made[kind] = store
         return made[kind]
     return fill
@@ -61,17 +63,21 @@ def classic(catalog_home):
 
 
 def _analysis(store, system="ai-system"):
-    return systems.analysis(store, registry.snapshot(store), system)
+    return versions.analysis(store, registry.snapshot(store), system)
+
+
+# graph-of is a lookup of one triple, never run unbound; the ontology's lookups run once, when it is
+# compiled in-process (kg.ontology), never on a store
+ONTOLOGY_ONLY = {"graph-of", *LOOKUPS}
 
 
 def _system_queries() -> list[str]:
-    """The named queries a system answers with no other input than (at most) its IRI (graph-of is
-    a lookup of one triple, never run unbound)."""
+    """The named queries a system answers with no other input than (at most) its IRI."""
     names = []
     for path in sorted(queries_dir().glob("*.rq")):
         text = path.read_text(encoding="utf-8")
         others = set(re.findall(r"\$(\w+)", text)) - {"system"}
-        if not others and not path.stem.startswith(("store-", "enrich-")) and path.stem != "graph-of":
+        if not others and not path.stem.startswith(("store-", "enrich-")) and path.stem not in ONTOLOGY_ONLY:
             names.append(path.stem)
     return names
 
@@ -140,7 +146,7 @@ def test_cross_system_questions_over_a_hundred_systems(with_catalogs):
     for i in range(100):
         system = f"sys-{i:03d}"
         texts[system] = yaml.safe_dump(generate(8, seed=i, system=system))
-        systems.add(store, parse_model(texts[system], f"{system}.yaml"), texts[system])
+        versions.add(store, parse_model(texts[system], f"{system}.yaml"), texts[system])
     assert len(registry.snapshot(store).systems) == 100
     profile = load("asvs-4.0.3-L1")
     by_system = {r["system"]: r for r in across.coverage_by_system(store, profile)}
@@ -158,22 +164,22 @@ def test_cross_system_questions_over_a_hundred_systems(with_catalogs):
 @pytest.mark.parametrize("kind", STORES)
 def test_answers_kept_with_a_version_equal_the_in_memory_assessment(kind, filled, classic):
     store = filled(kind)
-    kept = systems.kept_answers(store, registry.snapshot(store), "ai-system")
+    kept = versions.kept_answers(store, registry.snapshot(store), "ai-system")
     memory = Assessment(classic)
     assert kept["threats"] == _plain(memory.threats())
     for profile in (IN_PLACE, load(DEFAULT_PROFILE)):
         assert kept[f"coverage/{profile_key(profile)}"] == _plain(memory.coverage(profile))
-    read = systems.assessment(store, registry.snapshot(store), "ai-system")
+    read = versions.assessment(store, registry.snapshot(store), "ai-system")
     assert read.threats("data-layer") == _plain(memory.threats("data-layer")) and not read.computed
 
 
 def test_answers_of_another_build_or_release_are_not_read(filled, monkeypatch):
     store = filled("embedded")
     monkeypatch.setattr(answers, "build_digest", lambda: "another build")
-    assert systems.kept_answers(store, registry.snapshot(store), "ai-system") is None
+    assert versions.kept_answers(store, registry.snapshot(store), "ai-system") is None
     monkeypatch.undo()
     snap = registry.snapshot(store)
-    assert systems.kept_answers(store, registry.Snapshot(snap.systems, None), "ai-system") is None
+    assert versions.kept_answers(store, registry.Snapshot(snap.systems, None), "ai-system") is None
 
 
 def _plain(data):

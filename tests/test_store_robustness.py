@@ -24,7 +24,8 @@ from click.testing import CliRunner
 
 from bench.generate import generate
 from kg.cli import main
-from kg.store import open_store, registry, systems
+from kg.store import open_store, registry
+from kg.systems import versions
 from tests.conftest import EXAMPLE, REPO
 from tests.servers import _free_port
 
@@ -314,9 +315,9 @@ def test_killed_upload_leaves_the_previous_version(fresh_oxigraph, tmp_path, mon
     # the next upload drops what the killed one left (no grace) and becomes current
     from kg.model.load import load_model
     from kg.model.source import read_text
-    monkeypatch.setattr(systems, "PENDING_GRACE", 0)
+    monkeypatch.setattr(versions, "PENDING_GRACE", 0)
     store = open_store(url)
-    stored = systems.add(store, load_model(str(v2)), read_text(v2))
+    stored = versions.add(store, load_model(str(v2)), read_text(v2))
     assert triples_in(fresh_oxigraph, killed_graph) == 0
     assert triples_in(fresh_oxigraph, killed_graph + "/inferred") == 0
     assert not registry_mentions(fresh_oxigraph, killed_graph)

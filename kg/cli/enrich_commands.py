@@ -7,7 +7,7 @@ from kg.cli.options import catalogs_store, output_format
 from kg.enrichment import enrich
 from kg.render import as_json, render
 from kg.store import open_store, store_url
-from kg.store.releases import catalog_view
+from kg.systems.releases import catalog_view
 
 COLUMNS = ["relation", "object", "label", "endpoint", "fetched", "cache"]
 

@@ -8,7 +8,7 @@ from kg.cli.options import catalogs_store, output_format
 from kg.mapping import map_id
 from kg.render import render
 from kg.store import open_store, store_url
-from kg.store.releases import catalog_view
+from kg.systems.releases import catalog_view
 
 COLUMNS = ["requirement", "threat", "via", "provenance"]
 

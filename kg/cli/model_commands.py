@@ -18,7 +18,8 @@ from kg.errors import InputError, Problem
 from kg.export import export_model
 from kg.model.load import load_model
 from kg.render import render
-from kg.store import open_store, registry, store_url, systems
+from kg.store import open_store, registry, store_url
+from kg.systems import versions
 
 THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
 
@@ -29,7 +30,7 @@ def analysed(model_path, engine, store=None):
     url = store_url(store)
     if url is not None:
         target = open_store(url)
-        return systems.analysis(target, registry.snapshot(target), model_path, engine)
+        return versions.analysis(target, registry.snapshot(target), model_path, engine)
     with warnings_on_stderr():
         analysis = analyse(load_model(model_path), engine)
     if analysis.catalogs is None:
@@ -44,7 +45,7 @@ def assessed(model_path, engine, store=None):
     url = store_url(store)
     if url is not None:
         target = open_store(url)
-        yield systems.assessment(target, registry.snapshot(target), model_path, engine)
+        yield versions.assessment(target, registry.snapshot(target), model_path, engine)
         return
     catalogs = installed.current()
     kept = answers.location(model_path, engine, catalogs.release if catalogs else None)

@@ -19,15 +19,8 @@ from kg.model.source import read_text
 from kg.profiles import builtin, load
 from kg.render import render
 from kg.sparql import run_query
-from kg.store import (
-    DatasetView,
-    across,
-    open_store,
-    registry,
-    releases,
-    store_url,
-    systems,
-)
+from kg.store import DatasetView, open_store, registry, store_url
+from kg.systems import across, releases, versions
 
 profile_option = click.option("--profile", "profile_name", default=None,
                               help=f"What counts as addressing a threat besides what each system implements "
@@ -72,7 +65,7 @@ def add_systems(models, store, reasoner):
         click.echo(f"note: the store has no catalogs and none are installed here: STRIDE only "
                    f"({installed.not_installed_message()})", err=True)
     for path, model in loaded:
-        version = systems.add(target, model, read_text(Path(path)), reasoner)
+        version = versions.add(target, model, read_text(Path(path)), reasoner)
         click.echo(f"{model.system}: stored version {version.iri.rsplit('/', 1)[-1]} from {path}")
 
 
@@ -83,7 +76,7 @@ def remove_systems(names, store):
     """Remove systems and every version of them from the store."""
     target = _open(store)
     for name in names:
-        systems.remove(target, name)
+        versions.remove(target, name)
         click.echo(f"{name}: removed")
 
 

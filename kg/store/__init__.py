@@ -1,5 +1,6 @@
-"""Where the knowledge graph lives: the embedded pyoxigraph store (the default, in memory or on disk)
-or any SPARQL 1.1 server reached through SPARQLWrapper. Both answer the same interface
+"""Where the knowledge graph lives (the backends; the systems kept in one are kg.systems): the
+embedded pyoxigraph store (the default, in memory or on disk) or any SPARQL 1.1 server reached
+through SPARQLWrapper. Both answer the same interface
 (query, update, add_graph, drop_graph); `open_store` picks one from a URL."""
 
 import os

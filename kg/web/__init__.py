@@ -65,7 +65,8 @@ def _registry(config):
         return Registry.from_files(config["MODELS"])
     from kg.model.load import load_model
     from kg.model.source import read_text
-    from kg.store import open_store, releases
+    from kg.store import open_store
+    from kg.systems import releases
     from kg.web.store_registry import StoreRegistry
     store = open_store(config["STORE"])
     releases.ensure(store)

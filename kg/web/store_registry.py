@@ -8,7 +8,8 @@ import time
 from kg.catalogs.installed import Installation
 from kg.model.load import Model
 from kg.reasoning import Inference
-from kg.store import DatasetView, registry, systems
+from kg.store import DatasetView, registry
+from kg.systems import versions
 
 
 class StoreRegistry:
@@ -39,13 +40,13 @@ class StoreRegistry:
         with self._lock:
             if key not in self._analyses:
                 self._analyses = {k: a for k, a in self._analyses.items() if a.model.system != system}
-                self._analyses[key] = systems.analysis(self.store, snap, system)
+                self._analyses[key] = versions.analysis(self.store, snap, system)
             return self._analyses[key]
 
     def add(self, model: Model, source_text: str, inference: Inference | None = None):
         """Store a new version of the model's system (reasoned here unless its inference is given);
         this server serves it at once."""
-        systems.add(self.store, model, source_text, inference=inference)
+        versions.add(self.store, model, source_text, inference=inference)
         with self._lock:
             self._snapshot = None
         return self.get(model.system)

@@ -7,7 +7,14 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from kg.catalogs import capec, cwe
-from kg.catalogs.stride_derivation import ANCESTOR, OWN, WEAKNESS, derive_stride, scope_table, stride_report
+from kg.catalogs.stride_derivation import (
+    ANCESTOR,
+    OWN,
+    WEAKNESS,
+    derive_stride,
+    scope_table,
+    stride_report,
+)
 from kg.errors import InputError
 from kg.namespaces import BASE, D3F, SEPSES, STRIDE, TM, catalog_iri
 from kg.ontology import ontology as full_ontology

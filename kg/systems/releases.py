@@ -14,7 +14,7 @@ from kg.namespaces import GRAPH
 from kg.reasoning import ntriples_of
 from kg.store import registry
 from kg.store.dataset import DatasetView
-from kg.store.systems import ensure_graph
+from kg.systems.versions import ensure_graph
 
 
 def push(store, installation: Installation) -> registry.Release:

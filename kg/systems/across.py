@@ -1,6 +1,6 @@
 """Questions over every system in a store: which systems inherit a threat and leave it open, and the
 coverage of a profile system by system. Each system answers from its assessment: the answers kept
-with its version (kg.store.systems), else computed by the same code as a single model, sharing the
+with its version (kg.systems.versions), else computed by the same code as a single model, sharing the
 release's index of catalog links and its requirement ↔ threat chains."""
 
 from functools import cache
@@ -9,8 +9,9 @@ from kg.assessment import Assessment
 from kg.mapping import MappingIndex
 from kg.profiles import Profile
 from kg.provenance import LinkIndex
-from kg.store import registry, releases, systems
+from kg.store import registry
 from kg.store.dataset import DatasetView
+from kg.systems import releases, versions
 
 
 def _assessments(store, snap: registry.Snapshot):
@@ -21,12 +22,12 @@ def _assessments(store, snap: registry.Snapshot):
         return links, MappingIndex(catalogs, links)
 
     def analysed(system):
-        analysis = systems.analysis(store, snap, system)
+        analysis = versions.analysis(store, snap, system)
         analysis.links, analysis.mappings = shared()   # the release's, the same for every system
         return analysis
 
     for system in sorted(snap.systems):
-        yield system, Assessment(lambda s=system: analysed(s), systems.kept_answers(store, snap, system))
+        yield system, Assessment(lambda s=system: analysed(s), versions.kept_answers(store, snap, system))
 
 
 def exposed(store, threat: str, profile: Profile) -> list[dict]:
