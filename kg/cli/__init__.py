@@ -10,11 +10,11 @@ import click
 from kg import __version__
 from kg.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 
-# command name → the modules that define it (and add subcommands to it)
-COMMANDS = {"validate": ["model_commands"], "threats": ["model_commands"], "query": ["model_commands"],
-            "export": ["model_commands"], "coverage": ["coverage_commands"], "report": ["report_commands"],
-            "explain": ["explain_commands"], "map": ["mapping_commands"], "enrich": ["enrich_commands"],
-            "serve": ["serve"], "systems": ["systems_commands"], "catalogs": ["catalogs", "systems_commands"]}
+# command name → the module that defines it
+COMMANDS = {"validate": "model_commands", "threats": "model_commands", "query": "model_commands",
+            "export": "model_commands", "coverage": "coverage_commands", "report": "report_commands",
+            "explain": "explain_commands", "map": "mapping_commands", "enrich": "enrich_commands",
+            "serve": "serve", "systems": "systems_commands", "catalogs": "catalogs"}
 
 
 class _Group(click.Group):
@@ -25,8 +25,8 @@ class _Group(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx, cmd_name):
-        for module in COMMANDS.get(cmd_name, []):
-            importlib.import_module(f"kg.cli.{module}")
+        if cmd_name in COMMANDS:
+            importlib.import_module(f"kg.cli.{COMMANDS[cmd_name]}")
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx):

@@ -1,4 +1,5 @@
-"""`threatkg catalogs fetch` (verified download, build, atomic install) and `threatkg catalogs list`."""
+"""`threatkg catalogs fetch` (verified download, build, atomic install), `threatkg catalogs list`, and
+`threatkg catalogs push` (the installed release into a store)."""
 
 import json
 import os
@@ -10,7 +11,10 @@ import click
 
 from kg.catalogs import install, installed
 from kg.cli import main
+from kg.cli.options import store_of_systems
 from kg.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
+from kg.store import open_store, store_url
+from kg.systems import releases
 
 
 @main.group()
@@ -95,3 +99,11 @@ def _table(result: installed.Installation) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     inferred = result.manifest["inferred"]
     click.echo(f"inferred closure: {inferred['triples']} triples ({result.path / inferred['file']})")
+
+
+@catalogs.command("push")
+@store_of_systems
+def push(store):
+    """Upload the installed catalog release to the store and make it current there."""
+    release = releases.push(open_store(store_url(store)), installed.require())
+    click.echo(f"catalogs: release {release.manifest['release']} is current ({len(release.graphs)} graphs)")

@@ -1,5 +1,5 @@
-"""`threatkg systems …` and `threatkg catalogs push`: many systems in one store (embedded or a SPARQL
-server), and questions across them."""
+"""`threatkg systems …`: many systems in one store (embedded or a SPARQL server), and questions
+across them."""
 
 from pathlib import Path
 
@@ -7,7 +7,6 @@ import click
 
 from kg.catalogs import installed
 from kg.cli import main
-from kg.cli.catalogs import catalogs
 from kg.cli.model_commands import _print, _read_query
 from kg.cli.options import output_format, reasoner
 from kg.cli.options import store_of_systems as store_option
@@ -18,7 +17,6 @@ from kg.model.load import load_model
 from kg.model.source import read_text
 from kg.profiles import builtin, load
 from kg.render import render
-from kg.sparql import run_query
 from kg.store import DatasetView, open_store, registry, store_url
 from kg.systems import across, releases, versions
 
@@ -118,14 +116,10 @@ def query_across(query, query_file, store, fmt):
     """SPARQL over every system's current version and the catalogs (each in its named graph)."""
     if bool(query) == bool(query_file):
         raise click.UsageError("give either QUERY or -f FILE.rq")
+    from kg.sparql import (
+        run_query,  # its query guard loads rdflib's SPARQL parser: only this command needs it
+    )
     target = _open(store)
     view = DatasetView(target, *registry.snapshot(target).dataset())
     _print(run_query(view, query or _read_query(query_file), fmt, source=query_file or "QUERY"))
 
-
-@catalogs.command("push")
-@store_option
-def push(store):
-    """Upload the installed catalog release to the store and make it current there."""
-    release = releases.push(_open(store), installed.require())
-    click.echo(f"catalogs: release {release.manifest['release']} is current ({len(release.graphs)} graphs)")

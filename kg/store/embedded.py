@@ -37,3 +37,8 @@ class EmbeddedStore:
 
     def drop_graph(self, graph: str) -> None:
         self.oxigraph.update(f"DROP SILENT GRAPH <{graph}>")
+
+    def flush(self) -> None:
+        """Write what a change left in memory to disk: the next process opens the store in tens of
+        milliseconds instead of the seconds RocksDB takes to recover unflushed writes."""
+        self.oxigraph.flush()

@@ -134,6 +134,9 @@ class RemoteStore:
     def drop_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}>")
 
+    def flush(self) -> None:
+        """Nothing to do: the server persists each request."""
+
     # ------------------------------------------------------------ errors and retries
     def _send(self, request, what: str):
         """Run a request, retrying connection failures and 502/503/504; StoreError when it fails."""

@@ -32,6 +32,7 @@ def push(store, installation: Installation) -> registry.Release:
     union = ensure_graph(store, "catalogs/union", b"".join(everything), hashlib.sha256("".join(digests).encode()).hexdigest())
     registry.change(store, "switch-release", release=release, id=Literal(installation.release),
                     newManifest=Literal(json.dumps(installation.manifest)), union=NamedNode(union))
+    store.flush()
     return registry.snapshot(store).release
 
 

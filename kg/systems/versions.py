@@ -52,6 +52,7 @@ def add(store, model: Model, source_text: str, engine: str = "fast",
     registry.change(store, "switch-version", system=system, id=Literal(model.system), version=version,
                     issued=registry.now())
     _drop_stale(store, system.value)
+    store.flush()
     return registry.snapshot(store).systems[model.system]
 
 
@@ -64,6 +65,7 @@ def remove(store, system: str) -> None:
     registry.change(store, "forget", subject=iri)
     for row in versions:
         _drop_version(store, row["version"], row["model"].value)
+    store.flush()
 
 
 def assessment(store, snap: registry.Snapshot, system: str, engine: str = "fast") -> Assessment:
