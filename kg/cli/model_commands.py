@@ -51,33 +51,41 @@ def assessed(model_path, engine, store=None):
     kept = answers.location(model_path, engine, catalogs.release if catalogs else None)
 
     def analysis():
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with recorded_warnings() as messages:
             made = analyse(load_model(model_path), engine, with_catalogs=catalogs is not None, catalogs=catalogs)
-        assessment.answers["warnings"] = [str(w.message) for w in caught]
-        for message in assessment.answers["warnings"]:
-            click.echo(f"warning: {message}", err=True)
+        assessment.answers["warnings"] = messages    # kept with the answers, said again when they are read
         return made
 
     assessment = Assessment(analysis, answers.read(kept))
-    if not assessment.computed:
-        for message in assessment.answers.get("warnings", []):
-            click.echo(f"warning: {message}", err=True)
     if catalogs is None:
         click.echo(f"note: STRIDE only, {not_installed_message()}", err=True)
-    yield assessment
+    try:
+        yield assessment
+    finally:
+        for message in assessment.answers.get("warnings", []):
+            click.echo(f"warning: {message}", err=True)
     if assessment.computed:
         answers.write(kept, assessment.answers)
 
 
 @contextlib.contextmanager
-def warnings_on_stderr():
-    """Warnings raised inside (unknown technology tokens, reasoner fallbacks) as `warning:` lines."""
+def recorded_warnings():
+    """The messages of the warnings raised inside (unknown technology tokens, reasoner fallbacks),
+    in a list filled when the block ends."""
+    messages = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        yield messages
+    messages += [str(w.message) for w in caught]
+
+
+@contextlib.contextmanager
+def warnings_on_stderr():
+    """Warnings raised inside as `warning:` lines."""
+    with recorded_warnings() as messages:
         yield
-    for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
+    for message in messages:
+        click.echo(f"warning: {message}", err=True)
 
 
 def _print(text: str):
