@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from kg import atomic
+from kg.model.source import MAX_BYTES
 from kg.paths import catalogs_data_dir, home, ontologies_dir
 
 _PKG = Path(__file__).resolve().parent
@@ -28,10 +29,13 @@ def build_digest() -> str:
 
 
 def location(model_path: str, engine: str, release: str | None) -> Path | None:
-    """Where the answers about this model file are kept, or None when the file cannot be read (the
-    model loader then says why)."""
-    try:
-        content = Path(model_path).read_bytes()
+    """Where the answers about this model file are kept, or None when it is not a regular readable
+    file within the size limit (the model loader then says why)."""
+    path = Path(model_path)
+    try:   # only a regular file within the loader's limit: anything else is the loader's to refuse
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        content = path.read_bytes()
     except OSError:
         return None
     key = hashlib.sha256(json.dumps([str(model_path), engine, release, build_digest()]).encode()

@@ -3,6 +3,7 @@
 import copy
 import os
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -119,6 +120,14 @@ def test_directory(tmp_path):
     result = validate(path)
     assert result.exit_code == 2
     assert str(path) in result.stderr and "is a directory" in result.stderr
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_device_or_pipe_is_refused_without_reading_it(tmp_path, special):
+    path = Path(special) if special.startswith("/") else tmp_path / special
+    if special == "fifo":
+        os.mkfifo(path)   # opening it would block until a writer came
+    rejected(path, (None, "not a regular file (a device, pipe or socket): a model is a file"))
 
 
 def test_missing_file(tmp_path):

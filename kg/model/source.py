@@ -1,5 +1,6 @@
 """Read a model file safely: size limit, binary and encoding checks, YAML with line numbers."""
 
+import stat
 from pathlib import Path
 
 import yaml
@@ -83,10 +84,17 @@ def read_text(path: Path) -> str:
     """The file's text, or an InputError saying why it can't be a model."""
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(Problem(name, f"file is {size:,} bytes; the limit for a model is {MAX_BYTES:,}"))
-        data = path.read_bytes()
+        status = path.stat()
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(status.st_mode):   # never opened: a FIFO blocks, /dev/zero never ends
+            raise InputError(Problem(name, "not a regular file (a device, pipe or socket): a model is a file"))
+        if status.st_size > MAX_BYTES:
+            raise InputError(Problem(name, f"file is {status.st_size:,} bytes; the limit for a model is {MAX_BYTES:,}"))
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)    # a file that grew since: read no more than the limit
+        if len(data) > MAX_BYTES:
+            raise InputError(Problem(name, f"file is over {MAX_BYTES:,} bytes, the limit for a model"))
     except FileNotFoundError:
         raise InputError(Problem(name, "no such file")) from None
     except IsADirectoryError:
