@@ -60,8 +60,11 @@ def describe(store, iri: str) -> list[Triple]:
     """The resource's concise bounded description over every graph: its statements, those of its parts
     (blank nodes and IRIs under its own, such as …/CAPEC-66/consequence/0), the axioms annotating its
     statements (link provenance), and the labels of what it links to. Empty when the resource is the
-    subject of no statement."""
-    node = NamedNode(iri)
+    subject of no statement (or not an IRI at all: a path may decode to `<`, `>`, spaces …)."""
+    try:
+        node = NamedNode(iri)
+    except ValueError:
+        return []
     triples = _closure(store, [node], iri + "/")
     if not triples:
         return []

@@ -365,3 +365,10 @@ def test_serve_runs_the_app_under_waitress(monkeypatch):
     assert "serving ai-system at http://127.0.0.1:8123/" in result.output
     assert served["host"] == "127.0.0.1" and served["port"] == 8123 and served["ran"] and served["closed"]
     assert served["app"].extensions["registry"].systems() == [SYSTEM] and not served["app"].debug
+
+
+@pytest.mark.parametrize("path", ["/threat/%3Cscript%3E", "/id/capec/CAPEC-66%3E", "/model/ai-system/a%20b%3E",
+                                  "/id/cwe/CWE-89%22", "/system/ai-system/component/%3Cx%3E"])
+def test_a_path_that_decodes_to_no_iri_is_404_not_500(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and "Traceback" not in response.get_data(as_text=True)
