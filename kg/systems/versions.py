@@ -1,8 +1,8 @@
 """Systems in a store. Adding one reasons locally (the fast engine) and uploads two new graphs, the
 model and what reasoning added, under a new version, with its answers (the assessment's threat rows
 and the coverage most asked for, kg.assessment) kept in the registry; one registry update then makes
-that version current. A reader resolves the registry first and reads exactly the graphs it names, so it never
-sees half a model; an upload killed midway leaves the previous version current."""
+that version current. A reader resolves the registry first and reads exactly the graphs it names, so
+it never sees half a model; an upload killed midway leaves the previous version current."""
 
 import hashlib
 import json
