@@ -7,6 +7,7 @@ flows, controls, catalog links)."""
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import current_app
 from pyoxigraph import NamedNode
@@ -18,7 +19,7 @@ from kg.assessment import Assessment
 from kg.folding import fold
 from kg.namespaces import model_iri
 from kg.ontology import stride
-from kg.profiles import DEFAULT_PROFILE, load
+from kg.profiles import DEFAULT_PROFILE, Profile, load
 from kg.report import natural
 from kg.web import registry
 
@@ -79,12 +80,12 @@ class SystemView:
     def coverage(self, profile: str = DEFAULT_PROFILE) -> dict:
         """kg.coverage of the system by a built-in profile (the caller checks the name), computed once."""
         with self._lock:
-            return self.assessment.coverage(load(profile))
+            return self.assessment.coverage(_builtin(profile))
 
     def status(self, profile: str = DEFAULT_PROFILE) -> dict:
         """(element, threat id) → {open: bool, by: [what addresses it]} for the pairs the profile covers."""
         self.coverage(profile)
-        return self.assessment.status(load(profile))
+        return self.assessment.status(_builtin(profile))
 
     def open_risks(self, profile: str = DEFAULT_PROFILE) -> list[dict]:
         """The rated rows the profile leaves open, highest residual risk first."""
@@ -197,6 +198,12 @@ def _build(system: str, analysis: Analysis) -> SystemView:
     assessment = Assessment(analysis)
     assessment.rated   # noqa: B018  (rows, exclusions and risk computed here, before any request waits)
     return SystemView(system, analysis, assessment, elements)
+
+
+@lru_cache(maxsize=None)
+def _builtin(name: str) -> Profile:
+    """A built-in profile, read once per process."""
+    return load(name)
 
 
 def _value(term):
