@@ -13,8 +13,10 @@ from collections.abc import Callable
 from functools import cached_property
 
 from kg.analysis import Analysis
+from kg.coverage import IN_PLACE
 from kg.coverage import coverage as profile_coverage
-from kg.folding import fold
+from kg.folding import folded
+from kg.folding import folds as fold_pairs
 from kg.profiles import Profile
 from kg.report import build
 from kg.risk import add_risk
@@ -49,17 +51,20 @@ class Assessment:
     @cached_property
     def rows(self) -> list[dict]:
         """The listed threat rows (kg.threats.threat_rows of the whole model)."""
+        if "rated" in self.answers:
+            return [{k: v for k, v in r.items() if k != "risk"} for r in self.answers["rated"]]
         return [r for r in self.candidates if not r.get("excluded_by")]
 
-    @cached_property
+    @property
     def excluded(self) -> list[dict]:
         """Candidates an applicability condition excludes."""
-        return [r for r in self.candidates if r.get("excluded_by")]
+        return self._answer("excluded", lambda: [r for r in self.candidates if r.get("excluded_by")])
 
-    @cached_property
+    @property
     def rated(self) -> list[dict]:
-        """Copies of the rows with their residual `risk` (kg.risk)."""
-        return add_risk(self.analysis, [dict(r) for r in self.rows])
+        """Copies of the rows with their residual `risk` (kg.risk), lowered by what is in place."""
+        return self._answer("rated", lambda: add_risk(self.analysis, [dict(r) for r in self.rows],
+                                                      self.coverage(IN_PLACE)))
 
     # ------------------------------------------------------------ answers (kept, else computed)
     def _answer(self, key: str, compute: Callable[[], object]):
@@ -71,18 +76,24 @@ class Assessment:
     def threats(self, component: str | None = None) -> list[dict]:
         """The rated rows, each parent with its applicable descendants folded under it (`folded`);
         of one element when `component` is given."""
-        rows = self._answer("threats", lambda: fold(self.analysis.store, [dict(r) for r in self.rated]))
-        return [dict(r) for r in rows if component in (None, r["component"])]
+        folds = self._answer("folds", lambda: fold_pairs(self.analysis.store, self.rated))
+        rows = [dict(r) for r in self.rated if component in (None, r["component"])]
+        return folded(rows, folds)
 
     def coverage(self, profile: Profile) -> dict:
         """kg.coverage of the model by the profile."""
         return self._answer(f"coverage/{profile_key(profile)}",
-                            lambda: profile_coverage(self.analysis, profile, self.rated))
+                            lambda: profile_coverage(self.analysis, profile, self.rows))
 
     def report(self, profile: Profile) -> dict:
         """kg.report data for the profile."""
         return self._answer(f"report/{profile_key(profile)}",
                             lambda: build(self.analysis, profile, self.rated, self.coverage(profile)))
+
+    def prepare(self) -> "Assessment":
+        """Compute (or read) the rows, their exclusions and risk now, so that no reader waits for them."""
+        _ = self.excluded, self.rated
+        return self
 
     def status(self, profile: Profile) -> dict:
         """(element, threat id) → {open: bool, by: [what addresses it]} for the pairs the profile covers."""

@@ -13,29 +13,42 @@ FOLD_AT = 2  # a parent folds its applicable descendants when it has at least th
 
 def fold(store, rows: list[dict]) -> list[dict]:
     """The rows in their order, each folded descendant moved into its topmost folding ancestor."""
+    return folded(rows, folds(store, rows))
+
+
+def folds(store, rows: list[dict]) -> list[list[str]]:
+    """[element, threat IRI, IRI of the ancestor it folds into] for every row that folds."""
     ancestors = _ancestors(store, {r["iri"] for r in rows if r["source"] != "STRIDE"})
-    by_element = defaultdict(dict)
+    by_element = defaultdict(set)
     for row in rows:
-        by_element[row["component"]][row["iri"]] = row
-    folded_into = {}
+        by_element[row["component"]].add(row["iri"])
+    out = []
     for element, listed in by_element.items():
-        within = {iri: ancestors[iri] & listed.keys() for iri in listed}
+        within = {iri: ancestors[iri] & listed for iri in listed}
         count = defaultdict(int)
         for above in within.values():
             for parent in above:
                 count[parent] += 1
-        for iri, above in within.items():
+        for iri, above in sorted(within.items()):
             parents = {p for p in above if count[p] >= FOLD_AT}
             topmost = sorted(p for p in parents if not within[p] & parents)
             if topmost:
-                folded_into[(element, iri)] = listed[topmost[0]]
+                out.append([element, iri, topmost[0]])
+    return out
+
+
+def folded(rows: list[dict], folds: list[list[str]]) -> list[dict]:
+    """The rows in their order, each row that folds (kg.folding.folds) moved into its ancestor's row
+    (`folded`); the rows are changed in place."""
+    into = {(element, iri): parent for element, iri, parent in folds}
+    listed = {(r["component"], r["iri"]): r for r in rows}
     out = []
     for row in rows:
-        parent = folded_into.get((row["component"], row["iri"]))
+        parent = into.get((row["component"], row["iri"]))
         if parent is None:
             out.append(row)
         else:
-            parent.setdefault("folded", []).append(row)
+            listed[(row["component"], parent)].setdefault("folded", []).append(row)
     return out
 
 

@@ -68,8 +68,9 @@ def _rating(score: float, conf) -> str:
     return next(r["rating"] for r in conf["ratings"] if score >= r["min"])
 
 
-def add_risk(analysis: Analysis, rows: list[dict]) -> list[dict]:
-    """Add `risk` {score, rating, likelihood, impact, reasons} to each threat row."""
+def add_risk(analysis: Analysis, rows: list[dict], in_place: dict | None = None) -> list[dict]:
+    """Add `risk` {score, rating, likelihood, impact, reasons} to each threat row; `in_place` is the
+    rows' coverage by IN_PLACE (computed when not given)."""
     conf = settings()
     ratings = {}
     for sol in analysis.named("threat-ratings"):
@@ -78,7 +79,8 @@ def add_risk(analysis: Analysis, rows: list[dict]) -> list[dict]:
     classes = {}
     for sol in analysis.named("system-element-classes", system=analysis.model.system_iri):
         classes.setdefault(sol["elementId"].value, set()).add(sol["class"].value)
-    in_place = {c["component"]: c["addressed_by"] for c in coverage(analysis, IN_PLACE, rows)["components"]}
+    in_place = in_place or coverage(analysis, IN_PLACE, rows)
+    addressed = {c["component"]: c["addressed_by"] for c in in_place["components"]}
     for row in rows:
         likelihood, impact, origin = _base(row, ratings, conf)
         reasons = [origin]
@@ -90,7 +92,7 @@ def add_risk(analysis: Analysis, rows: list[dict]) -> list[dict]:
             likelihood *= factor
             reasons.append(f"{why} → likelihood ×{factor:g}")
         likelihood = min(5.0, max(1.0, likelihood))
-        by = in_place.get(row["component"], {}).get(row["threat"], [])
+        by = addressed.get(row["component"], {}).get(row["threat"], [])
         for kind, key in (("implemented", "implemented"), ("control", "control")):
             used = [b for b in by if b["kind"] == key]
             if used:

@@ -11,6 +11,7 @@ from kg.analysis import analyse
 from kg.assessment import Assessment, profile_key
 from kg.catalogs import installed
 from kg.cli import main
+from kg.coverage import IN_PLACE
 from kg.model.load import load_model
 from kg.ontology import stride, stride_letters
 from kg.profiles import load
@@ -74,7 +75,7 @@ def test_an_unreadable_kept_answer_is_computed_again(model):
     kept = answers.location(str(model), "fast", installed.current().release)
     kept.write_text("{not json", encoding="utf-8")
     assert run("threats", model, "--format", "json").stdout == first
-    assert json.loads(kept.read_text(encoding="utf-8"))["threats"]
+    assert json.loads(kept.read_text(encoding="utf-8"))["rated"]
 
 
 def test_report_reads_the_rows_and_coverage_of_the_assessment(with_catalogs):
@@ -83,7 +84,8 @@ def test_report_reads_the_rows_and_coverage_of_the_assessment(with_catalogs):
     data = assessment.report(profile)
     assert data == build(assessment.analysis, profile)
     assert data["summary"]["threat_pairs"] == len(assessment.rows)
-    assert set(assessment.answers) == {f"coverage/{profile_key(profile)}", f"report/{profile_key(profile)}"}
+    assert set(assessment.answers) == {"rated", f"coverage/{profile_key(IN_PLACE)}",
+                                       f"coverage/{profile_key(profile)}", f"report/{profile_key(profile)}"}
 
 
 def test_stride_is_read_from_the_ontology():

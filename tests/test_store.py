@@ -11,12 +11,13 @@ import yaml
 from bench.generate import generate
 from kg import answers
 from kg.analysis import analyse
+from kg.catalogs import installed
 from kg.assessment import Assessment, profile_key
 from kg.coverage import IN_PLACE, coverage
 from kg.model.load import load_model, parse_model
 from kg.ontology import LOOKUPS
 from kg.paths import queries_dir
-from kg.profiles import DEFAULT_PROFILE, load
+from kg.profiles import builtin, load
 from kg.queries import run
 from kg.report import build
 from kg.store import open_store, registry
@@ -166,11 +167,26 @@ def test_answers_kept_with_a_version_equal_the_in_memory_assessment(kind, filled
     store = filled(kind)
     kept = versions.kept_answers(store, registry.snapshot(store), "ai-system")
     memory = Assessment(classic)
-    assert kept["threats"] == _plain(memory.threats())
-    for profile in (IN_PLACE, load(DEFAULT_PROFILE)):
+    assert kept["rated"] == _plain(memory.rated) and kept["excluded"] == _plain(memory.excluded)
+    for profile in [IN_PLACE] + [load(name) for name in builtin()]:
         assert kept[f"coverage/{profile_key(profile)}"] == _plain(memory.coverage(profile))
     read = versions.assessment(store, registry.snapshot(store), "ai-system")
+    assert read.threats() == _plain(memory.threats()) and read.rows == _plain(memory.rows)
     assert read.threats("data-layer") == _plain(memory.threats("data-layer")) and not read.computed
+
+
+def test_a_release_switch_keeps_the_answers_under_the_new_release(catalog_home, monkeypatch):
+    monkeypatch.setenv("THREATKG_HOME", str(catalog_home))
+    store = open_store("memory:")
+    releases.ensure(store)
+    versions.add(store, load_model(EXAMPLE), EXAMPLE.read_text(encoding="utf-8"))
+    current = installed.current()
+    renamed = installed.Installation(current.path, {**current.manifest, "release": current.release + "-next"})
+    releases.push(store, renamed)
+    snap = registry.snapshot(store)
+    assert snap.release.iri.endswith("-next")
+    kept = versions.kept_answers(store, snap, "ai-system")
+    assert kept is not None and kept["rated"]
 
 
 def test_answers_of_another_build_or_release_are_not_read(filled, monkeypatch):

@@ -1,6 +1,7 @@
 """Catalog releases in a store: each catalog graph and the release's closure uploaded once under a
 content-addressed name (graph/<catalog>/<version>/<digest>), with a union of them all (the default
-graph queries read), then the release switched in by one registry update."""
+graph queries read), then the release switched in by one registry update, and the answers of every
+stored system kept again under it."""
 
 import hashlib
 import json
@@ -14,7 +15,7 @@ from kg.namespaces import GRAPH
 from kg.reasoning import ntriples_of
 from kg.store import registry
 from kg.store.dataset import DatasetView
-from kg.systems.versions import ensure_graph
+from kg.systems import versions
 
 
 def push(store, installation: Installation) -> registry.Release:
@@ -27,12 +28,12 @@ def push(store, installation: Installation) -> registry.Release:
     for name, path in files:
         digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
         everything.append(ntriples_of(path))
-        iri = ensure_graph(store, name, everything[-1], digests[-1])
+        iri = versions.ensure_graph(store, name, everything[-1], digests[-1])
         registry.change(store, "release-graph", release=release, graph=NamedNode(iri))
-    union = ensure_graph(store, "catalogs/union", b"".join(everything), hashlib.sha256("".join(digests).encode()).hexdigest())
+    union = versions.ensure_graph(store, "catalogs/union", b"".join(everything), hashlib.sha256("".join(digests).encode()).hexdigest())
     registry.change(store, "switch-release", release=release, id=Literal(installation.release),
                     newManifest=Literal(json.dumps(installation.manifest)), union=NamedNode(union))
-    store.flush()
+    versions.reassess(store)
     return registry.snapshot(store).release
 
 

@@ -1,6 +1,6 @@
 """Systems in a store. Adding one reasons locally (the fast engine) and uploads two new graphs, the
 model and what reasoning added, under a new version, with its answers (the assessment's threat rows
-and the coverage most asked for, kg.assessment) kept in the registry; one registry update then makes
+and its coverage by every built-in profile, kg.assessment) kept in the registry; one registry update then makes
 that version current. A reader resolves the registry first and reads exactly the graphs it names, so
 it never sees half a model; an upload killed midway leaves the previous version current."""
 
@@ -20,7 +20,7 @@ from kg.coverage import IN_PLACE
 from kg.errors import InputError, Problem
 from kg.model.load import Model, parse_model
 from kg.namespaces import GRAPH, TM, model_iri
-from kg.profiles import DEFAULT_PROFILE, load
+from kg.profiles import builtin, load
 from kg.queries import text
 from kg.reasoning import Inference, infer
 from kg.store import registry
@@ -93,12 +93,22 @@ def keep_answers(store, version: registry.StoredVersion, release: registry.Relea
                     release=NamedNode(_release_iri(release)), build=Literal(answers.build_digest()))
 
 
+def reassess(store) -> None:
+    """Keep the answers of every system's current version under the store's current release (after a
+    release switch): until then, a reader computes what it asks for."""
+    snap = registry.snapshot(store)
+    for system in sorted(snap.systems):
+        if kept_answers(store, snap, system) is None:
+            keep_answers(store, snap.systems[system], snap.release, _assess(analysis(store, snap, system)))
+    store.flush()
+
+
 def _assess(analysed: Analysis) -> Assessment:
-    """The answers kept with a version: its threat rows and its coverage by what is in place (the
-    cross-system questions) and by the default profile (pages, reports)."""
-    assessed = Assessment(analysed)
+    """The answers kept with a version: its threat rows (listed, folded, excluded) and its coverage by
+    what is in place (the cross-system questions) and by every built-in profile (pages, reports)."""
+    assessed = Assessment(analysed).prepare()
     assessed.threats()
-    for profile in (IN_PLACE, load(DEFAULT_PROFILE)):
+    for profile in [IN_PLACE] + [load(name) for name in sorted(builtin())]:
         assessed.coverage(profile)
     return assessed
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store
 
 from kg.analysis import Analysis, analyse, load_catalogs, ontology_ntriples
+from kg.assessment import Assessment
 from kg.catalogs import installed
 from kg.model.load import Model, load_model
 from kg.namespaces import GRAPH
@@ -50,6 +51,10 @@ class Registry:
 
     def get(self, system: str) -> Analysis | None:
         return self.analyses.get(system)
+
+    def assessment(self, system: str, analysis: Analysis) -> Assessment:
+        """The assessment of a served model, computed by this server."""
+        return Assessment(analysis)
 
     def systems(self) -> list[str]:
         return sorted(self.analyses)

@@ -5,6 +5,7 @@ other's uploads; each analysis is built once per stored version."""
 import threading
 import time
 
+from kg.assessment import Assessment
 from kg.catalogs.installed import Installation
 from kg.model.load import Model
 from kg.reasoning import Inference
@@ -18,7 +19,7 @@ class StoreRegistry:
     def __init__(self, store, refresh: float = 1.0):
         self.store, self.refresh = store, refresh
         self._snapshot, self._read_at = None, 0.0
-        self._analyses = {}   # (version IRI, release IRI) → Analysis
+        self._analyses = {}   # (version IRI, release IRI) → (Analysis, the snapshot it was read from)
         self._dataset = None
         self._lock = threading.Lock()
 
@@ -39,9 +40,16 @@ class StoreRegistry:
         key = (version.iri, snap.release.iri if snap.release else None)
         with self._lock:
             if key not in self._analyses:
-                self._analyses = {k: a for k, a in self._analyses.items() if a.model.system != system}
-                self._analyses[key] = versions.analysis(self.store, snap, system)
-            return self._analyses[key]
+                self._analyses = {k: a for k, a in self._analyses.items() if a[0].model.system != system}
+                self._analyses[key] = versions.analysis(self.store, snap, system), snap
+            return self._analyses[key][0]
+
+    def assessment(self, system: str, analysis) -> Assessment:
+        """The assessment of the system's current version: the answers kept with it, the others
+        computed from its analysis when asked for."""
+        with self._lock:
+            snap = next(snap for kept, snap in self._analyses.values() if kept is analysis)
+        return Assessment(analysis, versions.kept_answers(self.store, snap, system))
 
     def add(self, model: Model, source_text: str, inference: Inference | None = None):
         """Store a new version of the model's system (reasoned here unless its inference is given);

@@ -16,7 +16,6 @@ from rdflib.namespace import RDF, RDFS
 
 from kg.analysis import Analysis
 from kg.assessment import Assessment
-from kg.folding import fold
 from kg.namespaces import model_iri
 from kg.ontology import stride
 from kg.profiles import DEFAULT_PROFILE, Profile, load
@@ -71,7 +70,7 @@ class SystemView:
 
     def folded_of(self, element: str) -> list[dict]:
         """The element's rated rows, each parent with its applicable descendants folded under it."""
-        return fold(self.analysis.store, [dict(r) for r in self.rated_of(element)])
+        return self.assessment.threats(element)
 
     def excluded_of(self, element: str) -> list[dict]:
         """Catalog threats a route brings to the element that an applicability condition excludes."""
@@ -195,9 +194,7 @@ def _build(system: str, analysis: Analysis) -> SystemView:
         elements.setdefault(ident, {"id": ident, "label": _value(s["label"]) or ident, "role": s["role"].value,
                                     "zone": _value(s["zoneId"]), "source": _value(s["sourceId"]),
                                     "target": _value(s["targetId"])})
-    assessment = Assessment(analysis)
-    assessment.rated   # noqa: B018  (rows, exclusions and risk computed here, before any request waits)
-    return SystemView(system, analysis, assessment, elements)
+    return SystemView(system, analysis, registry().assessment(system, analysis).prepare(), elements)
 
 
 @lru_cache(maxsize=None)

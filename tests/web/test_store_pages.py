@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from kg.profiles import builtin
 from tests.conftest import EXAMPLE
 from tests.servers import oxigraph_server
 from tests.web.conftest import SYSTEM, make_app
@@ -47,3 +48,16 @@ def test_a_store_backed_server_serves_the_same_pages(app, stored_app):
         compared += 1
         todo += [link.decode() for link in LINKS.findall(expected[1])]
     assert compared == PAGES
+
+
+def test_store_backed_pages_read_the_answers_kept_with_the_version(stored_app, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("computed by the server, not read from the kept answers")
+    for name in ("candidates", "add_risk", "profile_coverage", "fold_pairs"):
+        monkeypatch.setattr(f"kg.assessment.{name}", refuse)
+    stored_app.extensions.pop("system_views", None)
+    client = stored_app.test_client()
+    paths = [f"/system/{SYSTEM}", f"/system/{SYSTEM}/component/ai-model", f"/api/systems/{SYSTEM}/threats",
+             *(f"/system/{SYSTEM}/coverage?profile={name}" for name in sorted(builtin()))]
+    for path in paths:
+        assert client.get(path).status_code == 200, path
