@@ -6,8 +6,9 @@ the same triples), with the ratio.
 
 Whole commands are timed as fresh processes (wall seconds, median of 3): about a model file the
 first time (its kept answers dropped before each run) and again (read from the answers kept for it),
-and about a system kept in a store (answers kept with its version); in-process figures are medians /
-p95 over `--samples` components of a generated system.
+and about systems kept in a store (answers kept with their versions); in-process figures are medians /
+p95 over `--samples` components of a generated system; the web row serves the example with waitress
+(bench/load.py) and compares the component page's p95 under `--clients` clients with one client's.
 """
 
 import argparse
@@ -25,11 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import generate  # noqa: E402
+from bench.load import measure, p95, start_server  # noqa: E402
 from kg.analysis import analyse  # noqa: E402
 from kg.coverage import coverage  # noqa: E402
 from kg.model.load import parse_model  # noqa: E402
 from kg.paths import home  # noqa: E402
 from kg.profiles import DEFAULT_PROFILE, load  # noqa: E402
+from kg.store import open_store  # noqa: E402
+from kg.systems import releases, versions  # noqa: E402
 from kg.threats import threat_rows  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "ai-system.yaml"
@@ -60,10 +64,40 @@ def row(name: str, goal: str, value: str, baseline: str = "", ratio: str = "") -
     print(f"{name:58} {goal:>14} {value:>12} {baseline:>22} {ratio:>8}")
 
 
+def fill(folder: str, count: int) -> None:
+    """An embedded store holding the example and count - 1 generated 6-component systems."""
+    store = open_store(folder)
+    releases.ensure(store)
+    versions.add(store, parse_model(EXAMPLE.read_text(encoding="utf-8"), str(EXAMPLE)),
+                 EXAMPLE.read_text(encoding="utf-8"))
+    for i in range(1, count):
+        text = yaml.safe_dump(generate(6, seed=i, system=f"sys-{i:03}"))
+        versions.add(store, parse_model(text, f"sys-{i:03}.yaml"), text)
+    del store       # the store's lock is released with it: the timed processes open the folder
+
+
+def web_row(clients: int, seconds: float) -> None:
+    """The component page under `clients` concurrent clients (with the threats API), against one client."""
+    child, port = start_server([str(EXAMPLE)], threads=8)
+    try:
+        paths = ["/system/ai-system/component/ai-model", "/api/systems/ai-system/threats"]
+        alone, _, _ = measure(port, paths[:1], 1, 3.0)
+        samples, errors, _ = measure(port, paths, clients, seconds)
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+    loaded = p95(samples[paths[0]])
+    row(f"web: component page, {clients} clients, p95 ({errors} errors)", "<= 50 ms, 0 err", f"{loaded:.1f} ms",
+        f"1 client {p95(alone[paths[0]]):.1f} ms", f"{loaded / p95(alone[paths[0]]):.1f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000", help="components of the generated systems")
     parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--systems", type=int, default=100, help="systems in the store of the cross-system row")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients of the web row (0: none)")
+    parser.add_argument("--load-seconds", type=float, default=15.0)
     args = parser.parse_args()
     python = sys.executable
     bare = wall([python, "-c", "import rdflib, pyoxigraph"])
@@ -90,6 +124,14 @@ def main() -> int:
                  "<= 50 ms + process")):
             seconds = wall([python, "-m", "kg.cli", *command, "--store", store])
             row(name, goal, f"{seconds:.2f} s", f"bare import {bare:.2f} s", f"{seconds / bare:.1f}x")
+    if args.systems:
+        with tempfile.TemporaryDirectory() as store:
+            fill(store, args.systems)
+            seconds = wall([python, "-m", "kg.cli", "systems", "threat", "CAPEC-66", "--open", "--store", store])
+            row(f"systems threat CAPEC-66 --open, {args.systems} systems (process)", "<= 0.5 s", f"{seconds:.2f} s",
+                f"bare import {bare:.2f} s", f"{seconds / bare:.1f}x")
+    if args.clients:
+        web_row(args.clients, args.load_seconds)
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         text = yaml.safe_dump(generate(size, seed=7, system=f"gen-{size}"))
         model = parse_model(text, f"gen-{size}.yaml")

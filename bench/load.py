@@ -80,7 +80,8 @@ def percentiles(latencies: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:7.1f} ms  p95 {cuts[94] * 1000:7.1f} ms  p99 {cuts[98] * 1000:7.1f} ms"
 
 
-def load(port: int, paths: list[str], clients: int, seconds: float) -> int:
+def measure(port: int, paths: list[str], clients: int, seconds: float) -> tuple[dict, int, float]:
+    """Latencies per path, failed requests and elapsed seconds of `clients` clients for `seconds`."""
     warm = http.client.HTTPConnection(HOST, port, timeout=120)
     for path in paths:   # the first request of each builds the system's view: not part of the measure
         if fetch(warm, path) != 200:
@@ -94,14 +95,23 @@ def load(port: int, paths: list[str], clients: int, seconds: float) -> int:
         worker.start()
     for worker in workers:
         worker.join()
-    elapsed = time.monotonic() - started
+    return samples, sum(errors), time.monotonic() - started
+
+
+def p95(latencies: list[float]) -> float:
+    """The 95th percentile, in milliseconds."""
+    return (statistics.quantiles(latencies, n=100)[94] if len(latencies) > 1 else latencies[0]) * 1000
+
+
+def load(port: int, paths: list[str], clients: int, seconds: float) -> int:
+    samples, errors, elapsed = measure(port, paths, clients, seconds)
     every = [s for latencies in samples.values() for s in latencies]
     print(f"{clients} clients, {elapsed:.1f} s: {len(every)} requests, {len(every) / elapsed:.1f} requests/s, "
-          f"{sum(errors)} errors")
+          f"{errors} errors")
     print(f"  all{' ' * 46}{percentiles(every)}")
     for path, latencies in samples.items():
         print(f"  {path:<48} {percentiles(latencies)}  ({len(latencies)} requests)")
-    return sum(errors)
+    return errors
 
 
 def main() -> None:
