@@ -23,8 +23,8 @@ def test_every_subpackage_is_listed_in_pyproject():
 
 
 DATA = {"ontologies": ("kg/ontologies", ("*.ttl", "*.ru")), "catalogs": ("kg/catalogs_data", ("*.yaml",)),
-        "server": ("kg/server_data", ("*.html", "*.css", "*.js", "*.svg", "*.json")),
-        "kg": ("kg", ("*.rq", "*.ru"))}
+        "server": ("kg/server_data", ("*.html", "*.css", "*.js", "*.svg", "*.json", "*.py")),
+        "kg": ("kg", ("*.rq", "*.ru", "*.html"))}
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +50,13 @@ def test_the_wheel_ships_every_data_file(wheel):
 
 
 def test_an_installed_wheel_finds_its_data(wheel, tmp_path):
-    """Outside a checkout, kg.paths points into the wheel and the ontology loads from there."""
+    """Outside a checkout, kg.paths points into the wheel, the ontology loads from there and the WSGI
+    entry serves pages from the shipped templates."""
     zipfile.ZipFile(wheel).extractall(tmp_path)
     code = ("from kg import paths; from kg.ontology import ontology; "
-            "assert str(paths.ontologies_dir()).startswith(%r); print(len(ontology()))" % str(tmp_path))
+            "assert str(paths.ontologies_dir()).startswith(%r); "
+            "from kg.server_data.wsgi import app; assert app.test_client().get('/upload').status_code == 200; "
+            "print(len(ontology()))" % str(tmp_path))
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""The report as one standalone HTML file: server/templates/report.html rendered by Jinja2 with
+"""The report as one standalone HTML file: kg/report/templates/report.html rendered by Jinja2 with
 autoescape on (model labels and catalog texts are untrusted). It loads nothing at view time: the
 style is inlined and allowed by its hash in a Content-Security-Policy meta element that otherwise
 forbids every resource (default-src 'none'), there is no script, and the data-flow diagram is the
@@ -8,11 +8,10 @@ import base64
 import hashlib
 from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from kg.ontology import stride_names
-from kg.paths import server_dir
 from kg.report import RATINGS, anchor
 
 
@@ -27,7 +26,7 @@ def percent(ratio: float) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(server_dir() / "templates")), autoescape=True,
+    env = Environment(loader=PackageLoader("kg.report"), autoescape=True,
                       undefined=StrictUndefined)
     env.filters["csp_hash"] = csp_hash
     return env

@@ -1,10 +1,9 @@
-"""The Flask application (app factory + blueprints). Templates and static assets live in server/.
+"""The Flask application (app factory + blueprints). server/ holds what it serves: templates (shared
+ones, then a folder per blueprint), static assets and the WSGI entry (server/wsgi.py).
 
 Every blueprint module exposes `bp` (a flask.Blueprint); views reach the served models through
 `registry()` (the app's kg.web.registry.Registry, built from app.config["MODELS"])."""
 
-import importlib
-import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -14,11 +13,6 @@ from flask import Flask, current_app
 from kg.ontology import stride_names
 from kg.paths import server_dir
 from kg.web.registry import Registry
-
-PAGES = ["kg.web.pages", "kg.web.coverage_pages", "kg.web.catalog_pages", "kg.web.console", "kg.web.upload"]
-# Built separately: the JSON API, the SPARQL 1.1 Protocol endpoint and entity IRIs with content
-# negotiation. Each is registered when its module is present.
-SERVICES = ["kg.web.api", "kg.web.sparql_endpoint", "kg.web.entities", "kg.web.enrichment"]
 
 DEFAULTS = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # uploads and forms; larger requests get the 413 page
@@ -51,10 +45,14 @@ def create_app(models: list[str] | None = None, config: dict | None = None) -> F
         app.config["SECRET_KEY"] = os.environ.get("THREATKG_SECRET_KEY") or secrets.token_hex(32)
     app.extensions["registry"] = _registry(app.config)
 
-    from kg.web import security
+    from kg.web import (api, catalog_pages, console, coverage_pages, enrichment, entities, pages, security,
+                        sparql_endpoint, upload)
     security.init_app(app)
-    for name in PAGES + [s for s in SERVICES if importlib.util.find_spec(s) is not None]:
-        app.register_blueprint(importlib.import_module(name).bp)
+    # the pages (templates in server/templates/<blueprint>/), then the JSON API, the SPARQL 1.1
+    # Protocol endpoint, entity IRIs with content negotiation and the enrichment service
+    for blueprint in (pages.bp, coverage_pages.bp, catalog_pages.bp, console.bp, upload.bp,
+                      api.bp, sparql_endpoint.bp, entities.bp, enrichment.bp):
+        app.register_blueprint(blueprint)
     return app
 
 

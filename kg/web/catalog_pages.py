@@ -60,12 +60,12 @@ def entry(ident):
     if not candidates:
         abort(404, f"No catalog entry has the id {ident}.")
     if len(candidates) > 1:
-        return render_template("entries.html", ident=ident, candidates=candidates)
+        return render_template("catalog/entries.html", ident=ident, candidates=candidates)
     iri = candidates[0]
     entry = describe(store, iri)
     form = form_of(entry["id"])
     kind = form.kind if form else None
-    return render_template("entry.html", entry=entry, inherited=_inherited(iri), profile=DEFAULT_PROFILE, kind=kind,
+    return render_template("catalog/entry.html", entry=entry, inherited=_inherited(iri), profile=DEFAULT_PROFILE, kind=kind,
                            addresses=_addresses(store, iri) if kind in ("requirement", None) else None,
                            covered_by=_covered_by(store, iri) if kind in ("threat", None) else None)
 
@@ -78,7 +78,7 @@ def search():
         sols = run(registry().dataset(), "search", q=Literal(q.lower()))
         results = [{"iri": s["entry"].value, "id": s["id"].value, "label": s["label"].value if s["label"] else ""}
                    for s in sols]
-    return render_template("search.html", q=q, results=results[:SEARCH_LIMIT], more=len(results) > SEARCH_LIMIT)
+    return render_template("catalog/search.html", q=q, results=results[:SEARCH_LIMIT], more=len(results) > SEARCH_LIMIT)
 
 
 def _resolve(store, ident: str) -> list[str]:

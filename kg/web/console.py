@@ -80,7 +80,7 @@ def execute(sparql: str) -> Outcome:
 def _page(named, query, result, error):
     table = [[_cell(t) for t in row] for row in result.rows] if result else []
     turtle = _turtle(result.triples).decode("utf-8") if result and result.kind == "graph" else ""
-    return render_template("console.html", examples=named, query=query, result=result, table=table,
+    return render_template("console/console.html", examples=named, query=query, result=result, table=table,
                            turtle=turtle, error=error, prefixes=PREFIXES,
                            endpoint="sparql" in current_app.blueprints)
 

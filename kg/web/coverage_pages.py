@@ -38,7 +38,7 @@ def dashboard(system):
 def _page(v, name: str) -> str:
     cov = v.coverage(name)
     gaps = v.open_risks(name)
-    return render_template("coverage.html", view=v, profile=profiles()[name], profiles=profiles().values(),
+    return render_template("coverage/coverage.html", view=v, profile=profiles()[name], profiles=profiles().values(),
                            cov=cov, stride=list(stride_names().items()), components=_components(v, cov), properties=_properties(cov),
                            zones=_zones(v, cov), gaps=gaps[:GAP_LIMIT], more_gaps=max(0, len(gaps) - GAP_LIMIT),
                            addressed=_addressed(cov), entries={r["threat"]: r for r in v.rows})

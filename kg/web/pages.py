@@ -19,14 +19,14 @@ def index():
     systems = registry().systems()
     if len(systems) == 1:
         return redirect(url_for("pages.overview", system=systems[0]))
-    return render_template("index.html", views=[view(s) for s in systems])
+    return render_template("pages/index.html", views=[view(s) for s in systems])
 
 
 @bp.get("/system/<system>")
 def overview(system):
     v = view_or_404(system)
     return once(v, ("overview",), lambda: render_template(
-        "overview.html", view=v, diagram=_diagram(v), stride=list(stride_names().items()), stride_counts=v.stride_counts(),
+        "pages/overview.html", view=v, diagram=_diagram(v), stride=list(stride_names().items()), stride_counts=v.stride_counts(),
         zone_counts=v.zone_counts(), profile=DEFAULT_PROFILE, totals=v.coverage()["totals"],
         top_open_risks=v.open_risks()[:TOP_RISKS]))
 
@@ -43,7 +43,7 @@ def _component_page(v, element: str) -> str:
     rows = v.rated_of(element)
     covered = next((c for c in v.coverage()["components"] if c["component"] == element), None)
     return render_template(
-        "component.html", view=v, element=v.elements[element], facts=v.facts(element),
+        "pages/component.html", view=v, element=v.elements[element], facts=v.facts(element),
         groups=by_stride(v.folded_of(element)), count=len(rows), diagram=_diagram(v, element),
         profile=DEFAULT_PROFILE, status=v.status(), excluded=v.excluded_of(element),
         covered=covered, top=max(rows, key=lambda r: r["risk"]["score"], default=None))

@@ -130,5 +130,5 @@ def _uploads() -> Uploads:
 
 
 def _page(problems=None, name="", text="", fmt="yaml", message=None):
-    return render_template("upload.html", problems=problems, name=name, text=text, fmt=fmt, message=message,
+    return render_template("upload/upload.html", problems=problems, name=name, text=text, fmt=fmt, message=message,
                            limit=current_app.config["MAX_CONTENT_LENGTH"])
