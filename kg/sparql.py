@@ -17,6 +17,7 @@ from kg.errors import InputError, Problem
 from kg.namespaces import PREFIXES
 from kg.query_guard import Unsafe, check_parsed, screened
 from kg.query_worker import Stopped, in_process, run_confined
+from kg.render import table
 
 _FORMATS = {"json": QueryResultsFormat.JSON, "csv": QueryResultsFormat.CSV}
 
@@ -64,12 +65,8 @@ def _evaluate(store, sparql: str, fmt: str) -> str:
 
 def _table(solutions: QuerySolutions) -> str:
     names = [v.value for v in solutions.variables]
-    rows = [[_short(sol[n]) for n in names] for sol in solutions]
-    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.append(f"({len(rows)} rows)")
-    return "\n".join(lines)
+    rows = [{n: _short(sol[n]) for n in names} for sol in solutions]
+    return table(rows, names, names) + f"\n({len(rows)} rows)"
 
 
 def _short(term) -> str:

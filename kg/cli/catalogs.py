@@ -13,6 +13,7 @@ from kg.catalogs import install, installed
 from kg.cli import main
 from kg.cli.options import store_of_systems
 from kg.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
+from kg.render import table
 from kg.store import open_store, store_url
 from kg.systems import releases
 
@@ -90,13 +91,10 @@ def _fail(lines: list[str], kept: str, code: int):
 
 
 def _table(result: installed.Installation) -> None:
-    header = ("CATALOG", "VERSION", "GRAPH", "TRIPLES", "COUNTS", "SHA256", "BUILT")
-    rows = [(name, entry["version"], g["graph"], str(g["triples"]),
-             " ".join(f"{k}={v}" for k, v in g["counts"].items()), entry["sources_sha256"][:12], entry["built"])
-            for name, entry in result.catalogs.items() for g in entry["graphs"]]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    rows = [{"catalog": name, "version": entry["version"], "graph": g["graph"], "triples": g["triples"],
+             "counts": " ".join(f"{k}={v}" for k, v in g["counts"].items()), "sha256": entry["sources_sha256"][:12],
+             "built": entry["built"]} for name, entry in result.catalogs.items() for g in entry["graphs"]]
+    click.echo(table(rows, ["catalog", "version", "graph", "triples", "counts", "sha256", "built"]))
     inferred = result.manifest["inferred"]
     click.echo(f"inferred closure: {inferred['triples']} triples ({result.path / inferred['file']})")
 

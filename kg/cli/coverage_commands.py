@@ -4,8 +4,8 @@ import click
 
 from kg.cli import main
 from kg.cli.model_commands import assessed
-from kg.cli.options import model_argument, output_format, reasoner, store_option
-from kg.profiles import builtin, load
+from kg.cli.options import model_argument, output_format, profile_option, reasoner, store_option
+from kg.profiles import load
 from kg.render import as_json, render
 
 COMPONENT_COLUMNS = ["component", "zone", "threats", "addressed", "open", "ratio"]
@@ -23,8 +23,7 @@ def _summary_rows(result) -> tuple[list, list, list]:
 
 @main.command("coverage")
 @model_argument
-@click.option("--profile", "profile_name", required=True,
-              help=f"A built-in profile ({', '.join(builtin())}) or the path of a profile YAML file.")
+@profile_option(required=True)
 @output_format("table", "json", "csv", "md")
 @reasoner
 @store_option

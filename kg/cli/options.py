@@ -2,6 +2,7 @@
 
 import click
 
+from kg.profiles import builtin
 from kg.reasoning import ENGINES
 
 reasoner = click.option("--reasoner", type=click.Choice(ENGINES), default="fast", show_default=True,
@@ -24,3 +25,12 @@ store_of_systems = click.option("--store", "store", metavar="URL", default=None,
 catalogs_store = click.option("--store", "store", metavar="URL", default=None,
                               help="Read the catalogs of this store (default $THREATKG_STORE; unset: the installed "
                                    "catalogs): an http(s):// SPARQL server URL or a folder.")
+
+
+def profile_option(default: str | None = None, required: bool = False,
+                   what: str = "The requirement profile", unset: str | None = None):
+    """--profile: a built-in profile or a profile YAML file (`unset` says what no profile means)."""
+    return click.option("--profile", "profile_name", default=default, required=required,
+                        show_default=default is not None,
+                        help=f"{what}: a built-in profile ({', '.join(builtin())}) or the path of a profile "
+                             f"YAML file{f' (default: {unset})' if unset else ''}.")

@@ -8,9 +8,9 @@ import click
 
 from kg.cli import main
 from kg.cli.model_commands import assessed
-from kg.cli.options import model_argument, reasoner, store_option
+from kg.cli.options import model_argument, profile_option, reasoner, store_option
 from kg.errors import InputError, Problem
-from kg.profiles import DEFAULT_PROFILE, builtin, load
+from kg.profiles import DEFAULT_PROFILE, load
 from kg.report import html, markdown, sarif
 
 FORMATS = {"md": ".md", "html": ".html", "json": ".json", "sarif": ".sarif"}
@@ -55,8 +55,7 @@ def _text(data: dict, fmt: str, output: Path | None) -> str:
 
 @main.command("report")
 @model_argument
-@click.option("--profile", "profile_name", default=DEFAULT_PROFILE, show_default=True,
-              help=f"A built-in profile ({', '.join(builtin())}) or the path of a profile YAML file.")
+@profile_option(DEFAULT_PROFILE)
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
               help="md, html, json or sarif (default: from the suffix of -o, else md).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,

@@ -8,23 +8,17 @@ import click
 from kg.catalogs import installed
 from kg.cli import main
 from kg.cli.model_commands import _print, _read_query
-from kg.cli.options import output_format, reasoner
+from kg.cli.options import output_format, profile_option, reasoner
 from kg.cli.options import store_of_systems as store_option
 from kg.coverage import IN_PLACE
 from kg.errors import InputError, Problem
 from kg.ids import iri_of, known_forms
 from kg.model.load import load_model
 from kg.model.source import read_text
-from kg.profiles import builtin, load
+from kg.profiles import load
 from kg.render import render
 from kg.store import DatasetView, open_store, registry, store_url
 from kg.systems import across, releases, versions
-
-profile_option = click.option("--profile", "profile_name", default=None,
-                              help=f"What counts as addressing a threat besides what each system implements "
-                                   f"or has in place: a built-in profile ({', '.join(builtin())}) or a profile "
-                                   "YAML file (default: nothing more).")
-
 
 def _open(store):
     return open_store(store_url(store))
@@ -81,7 +75,8 @@ def remove_systems(names, store):
 @systems_group.command("threat")
 @click.argument("threat_id")
 @store_option
-@profile_option
+@profile_option(what="What counts as addressing a threat besides what each system implements or has in place",
+                unset="nothing more")
 @click.option("--open", "only_open", is_flag=True, help="Only where the threat is left open.")
 @output_format("table", "json", "csv")
 def threat_across(threat_id, store, profile_name, only_open, fmt):
@@ -98,8 +93,7 @@ def threat_across(threat_id, store, profile_name, only_open, fmt):
 
 @systems_group.command("coverage")
 @store_option
-@click.option("--profile", "profile_name", required=True,
-              help=f"A built-in profile ({', '.join(builtin())}) or the path of a profile YAML file.")
+@profile_option(required=True)
 @output_format("table", "json", "csv")
 def coverage_across(store, profile_name, fmt):
     """The profile's coverage of every system in the store, one line per system."""
