@@ -20,7 +20,7 @@ from kg.coverage import IN_PLACE
 from kg.errors import InputError, Problem
 from kg.model.load import Model, parse_model
 from kg.namespaces import GRAPH, TM, model_iri
-from kg.profiles import builtin, load
+from kg.profiles import DEFAULT_PROFILE, builtin, load
 from kg.queries import text
 from kg.reasoning import Inference, infer
 from kg.store import registry
@@ -104,12 +104,14 @@ def reassess(store) -> None:
 
 
 def _assess(analysed: Analysis) -> Assessment:
-    """The answers kept with a version: its threat rows (listed, folded, excluded) and its coverage by
-    what is in place (the cross-system questions) and by every built-in profile (pages, reports)."""
+    """The answers kept with a version: its threat rows (listed, folded, excluded), its coverage by
+    what is in place (the cross-system questions) and by every built-in profile (pages, reports), and
+    the report of the default profile."""
     assessed = Assessment(analysed).prepare()
     assessed.threats()
     for profile in [IN_PLACE] + [load(name) for name in sorted(builtin())]:
         assessed.coverage(profile)
+    assessed.report(load(DEFAULT_PROFILE))
     return assessed
 
 
