@@ -5,7 +5,7 @@ from functools import cached_property, lru_cache
 
 from pyoxigraph import RdfFormat, Store
 
-from kg.catalogs import installed
+from kg.catalogs import index, installed
 from kg.explain import Explainer, Names, TBox
 from kg.mapping import MappingIndex
 from kg.model.load import Model
@@ -80,17 +80,18 @@ class Analysis:
 
 
 def analyse(model: Model, engine: str = "fast", with_catalogs: bool = True,
-            catalogs: installed.Installation | None = None) -> Analysis:
+            catalogs: installed.Installation | None = None, whole: bool = False) -> Analysis:
     """Reason over ontology + model in the store's default graph, then add the catalogs (the given
-    installation, else the current one; each in its named graph, with their pre-computed closure):
-    catalog facts join at query time."""
+    installation, else the current one; each quad in its named graph, with their pre-computed
+    closure): catalog facts join at query time. What the answers read is their answer index; with
+    `whole`, every graph (for SPARQL over everything)."""
     inference = infer(ontology_ntriples() + model_ntriples(model), engine)
     if with_catalogs and catalogs is None:
         catalogs = installed.current()
     elif not with_catalogs:
         catalogs = None
     if catalogs is not None:
-        load_catalogs(inference.store, catalogs)
+        (load_catalogs if whole else load_answer_index)(inference.store, catalogs)
     return Analysis(model, inference, catalogs)
 
 
@@ -98,6 +99,16 @@ def load_catalogs(store: Store, catalogs: installed.Installation) -> None:
     """Every installed catalog graph and their closure, each in its named graph."""
     for path in catalogs.graph_files() + [catalogs.inferred_file]:
         store.load(path=str(path), format=RdfFormat.N_QUADS)
+
+
+def load_answer_index(store: Store, catalogs: installed.Installation) -> None:
+    """The catalog quads the answers about a model read: the release's answer index, or every graph
+    for a release without a usable one (kg.catalogs.index)."""
+    path = index.usable(catalogs)
+    if path is None:
+        load_catalogs(store, catalogs)
+    else:
+        index.load(store, path)
 
 
 def catalog_store() -> Store:

@@ -6,6 +6,7 @@ Layout of <THREATKG_HOME>/catalogs/:
   releases/<id>/sources/...       the verified source files, laid out like a mirror (usable with --from)
   releases/<id>/graphs/*.nq       each CatalogGraph as N-Quads in its named graph GRAPH[name/version]
   releases/<id>/inferred.nq       the reasoner's closure over all the graphs
+  releases/<id>/indexes/*.nq      the answer index: the quads model answers read (kg.catalogs.index)
   releases/.staging-<id>/         a fetch in progress
   .lock                           flock held by the running fetch (POSIX)
 
@@ -39,7 +40,7 @@ from pyoxigraph import RdfFormat, parse, serialize
 from rdflib import Graph
 
 from kg import __version__
-from kg.catalogs import installed
+from kg.catalogs import index, installed
 from kg.catalogs.download import fetch_file
 from kg.catalogs.rdfbuild import CatalogGraph
 from kg.catalogs.sources import CatalogSource, load_sources
@@ -135,9 +136,11 @@ def _build_release(staging: Path, release: str, sources: dict[str, CatalogSource
             if name not in entries:
                 entries[name] = _keep(staging, previous, entry)
     catalogs = {n: entries[n] for n in [*sources, *entries] if n in entries}
+    files = [staging / g["file"] for entry in catalogs.values() for g in entry["graphs"]]
+    inferred = _materialize(staging, files)
     manifest = {"format": installed.MANIFEST_FORMAT, "release": release, "built": _now(),
-                "threatkg_version": __version__, "catalogs": catalogs,
-                "inferred": _materialize(staging, catalogs)}
+                "threatkg_version": __version__, "catalogs": catalogs, "inferred": inferred,
+                "indexes": {index.NAME: index.build(files + [staging / inferred["file"]], staging)}}
     _write_json(staging / installed.MANIFEST, manifest)
 
 
@@ -264,10 +267,9 @@ def _link(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _materialize(staging: Path, catalogs: dict[str, dict]) -> dict:
+def _materialize(staging: Path, files: list[Path]) -> dict:
     from kg.reasoning import materialize_catalogs
 
-    files = [staging / g["file"] for entry in catalogs.values() for g in entry["graphs"]]
     click.echo(f"reasoning over {len(files)} graphs", err=True)
     started = time.monotonic()
     triples = materialize_catalogs(files, staging / "inferred.nq")

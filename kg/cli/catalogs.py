@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from kg.catalogs import install, installed
+from kg.catalogs import index, install, installed
 from kg.cli import main
 from kg.cli.options import store_of_systems
 from kg.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
@@ -97,6 +97,12 @@ def _table(result: installed.Installation) -> None:
     click.echo(table(rows, ["catalog", "version", "graph", "triples", "counts", "sha256", "built"]))
     inferred = result.manifest["inferred"]
     click.echo(f"inferred closure: {inferred['triples']} triples ({result.path / inferred['file']})")
+    entry = result.manifest.get("indexes", {}).get(index.NAME)
+    if index.usable(result) is not None:
+        click.echo(f"answer index: {entry['triples']} triples ({result.path / entry['file']})")
+    else:
+        click.echo(f"answer index: {'of other rules' if entry else 'none'} (built by another ThreatKG version): "
+                   "model commands load every graph until `threatkg catalogs fetch` builds it")
 
 
 @catalogs.command("push")

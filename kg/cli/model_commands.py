@@ -24,15 +24,15 @@ from kg.systems import versions
 THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
 
 
-def analysed(model_path, engine, store=None):
-    """The model file analysed here, or, with a store (--store or $THREATKG_STORE), the stored system
-    of that name."""
+def analysed(model_path, engine, store=None, whole=False):
+    """The model file analysed here (with `whole`, over every catalog graph rather than the answer
+    index), or, with a store (--store or $THREATKG_STORE), the stored system of that name."""
     url = store_url(store)
     if url is not None:
         target = open_store(url)
         return versions.analysis(target, registry.snapshot(target), model_path, engine)
     with warnings_on_stderr():
-        analysis = analyse(load_model(model_path), engine)
+        analysis = analyse(load_model(model_path), engine, whole=whole)
     if analysis.catalogs is None:
         click.echo(f"note: STRIDE only, {not_installed_message()}", err=True)
     return analysis
@@ -150,7 +150,7 @@ def query(model, query, query_file, fmt, reasoner, store):
     if bool(query) == bool(query_file):
         raise click.UsageError("give either QUERY or -f FILE.rq")
     sparql = query if query else _read_query(query_file)
-    analysis = analysed(model, reasoner, store)
+    analysis = analysed(model, reasoner, store, whole=True)
     # imported here: its query guard loads rdflib's SPARQL parser, which only this command needs
     from kg.sparql import run_query
     _print(run_query(analysis.store, sparql, fmt, source=query_file or "QUERY"))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store
 
-from kg.analysis import Analysis, analyse, load_catalogs, ontology_ntriples
+from kg.analysis import Analysis, analyse, load_answer_index, load_catalogs, ontology_ntriples
 from kg.assessment import Assessment
 from kg.catalogs import installed
 from kg.model.load import Model, load_model
@@ -41,7 +41,7 @@ class Registry:
             analysis = analyse(model, catalogs=catalogs)
         else:
             if catalogs is not None:
-                load_catalogs(inference.store, catalogs)
+                load_answer_index(inference.store, catalogs)
             analysis = Analysis(model, inference, catalogs)
         with self._lock:
             self.analyses[model.system] = analysis
