@@ -66,3 +66,16 @@ def test_release_without_index_loads_every_graph(release):
     full = len(analyse(model, catalogs=release, whole=True).store)
     assert len(analyse(model, catalogs=older).store) == full
     assert len(analyse(model, catalogs=release).store) < full
+
+
+def test_query_command_sees_every_graph(release, with_catalogs):
+    """`threatkg query` over a model still reads the whole catalogs, not the answer index."""
+    from click.testing import CliRunner
+
+    from kg.cli import main
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    result = CliRunner().invoke(main, ["query", str(REPO / "examples" / "ai-system.yaml"), count, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    quads = int(json.loads(result.stdout)["results"]["bindings"][0]["n"]["value"])
+    assert quads == sum(g["triples"] for c in release.catalogs.values() for g in c["graphs"]) \
+        + release.manifest["inferred"]["triples"]
