@@ -52,7 +52,7 @@ def test_index_is_a_slice(release):
     full = sum(g["triples"] for c in release.catalogs.values() for g in c["graphs"])
     full += release.manifest["inferred"]["triples"]
     assert 0 < entry["triples"] < full
-    assert entry["rules_sha256"] == index.spec_digest()
+    assert entry["rules_sha256"] == index.rules_digest()
 
 
 def test_release_without_index_loads_every_graph(release):
@@ -79,3 +79,11 @@ def test_query_command_sees_every_graph(release, with_catalogs):
     quads = int(json.loads(result.stdout)["results"]["bindings"][0]["n"]["value"])
     assert quads == sum(g["triples"] for c in release.catalogs.values() for g in c["graphs"]) \
         + release.manifest["inferred"]["triples"]
+
+
+def test_index_keeps_the_types_applicability_conditions_select():
+    """threat-conditions.rq reads `?threat a ?type` for each `types:` of catalogs/applicability.yaml."""
+    from kg.namespaces import TM
+    from kg.ontology import ontology
+    _, types, _ = index.rules()
+    assert {str(t) for t in ontology().objects(None, TM.constrainsType)} <= types
