@@ -76,7 +76,8 @@ def usable(installation) -> Path | None:
     entry = installation.manifest.get("indexes", {}).get(NAME)
     if installation.path is None or entry is None or entry.get("rules_sha256") != rules_digest():
         return None
-    return installation.path / entry["file"]
+    path = installation.path / entry["file"]
+    return path if path.is_file() else None
 
 
 def load(store: Store, path: Path) -> None:
