@@ -34,9 +34,10 @@ class Analysis:
     in-process reasoning (needed only to explain) happens on first use."""
 
     def __init__(self, model: Model, inference: Inference | None, catalogs: installed.Installation | None = None,
-                 view=None, engine: str = "fast"):
+                 view=None, engine: str = "fast", tables: dict | None = None):
+        """`tables`: the rows of the catalogs' answer index, when its quads are what the store holds."""
         self.model, self.catalogs, self.view, self.engine = model, catalogs, view, engine
-        self._inference = inference
+        self._inference, self.tables = inference, tables or {}
 
     @property
     def inference(self) -> Inference:
@@ -51,7 +52,7 @@ class Analysis:
 
     @cached_property
     def links(self) -> LinkIndex:
-        return LinkIndex(self.store)
+        return LinkIndex(self.store, self.tables.get("link-provenance-all"))
 
     @cached_property
     def mappings(self) -> MappingIndex:
@@ -90,9 +91,12 @@ def analyse(model: Model, engine: str = "fast", with_catalogs: bool = True,
         catalogs = installed.current()
     elif not with_catalogs:
         catalogs = None
-    if catalogs is not None:
-        (load_catalogs if whole else load_answer_index)(inference.store, catalogs)
-    return Analysis(model, inference, catalogs)
+    tables = None
+    if catalogs is not None and whole:
+        load_catalogs(inference.store, catalogs)
+    elif catalogs is not None:
+        tables = load_answer_index(inference.store, catalogs)
+    return Analysis(model, inference, catalogs, tables=tables)
 
 
 def load_catalogs(store: Store, catalogs: installed.Installation) -> None:
@@ -101,14 +105,14 @@ def load_catalogs(store: Store, catalogs: installed.Installation) -> None:
         store.load(path=str(path), format=RdfFormat.N_QUADS)
 
 
-def load_answer_index(store: Store, catalogs: installed.Installation) -> None:
-    """The catalog quads the answers about a model read: the release's answer index, or every graph
-    for a release without a usable one (kg.catalogs.index)."""
-    path = index.usable(catalogs)
-    if path is None:
+def load_answer_index(store: Store, catalogs: installed.Installation) -> dict | None:
+    """The catalog quads the answers about a model read: the release's answer index, whose table
+    rows are returned (for Analysis), or every graph (None) for a release without a usable one
+    (kg.catalogs.index)."""
+    if index.usable(catalogs) is None:
         load_catalogs(store, catalogs)
-    else:
-        index.load(store, path)
+        return None
+    return index.load(store, catalogs)
 
 
 def catalog_store() -> Store:

@@ -7,7 +7,7 @@ from functools import cached_property
 from rdflib import URIRef
 
 from kg.namespaces import BASE
-from kg.queries import run
+from kg.queries import records, run
 
 STRENGTH = ["curated", "derived", "official"]
 
@@ -18,21 +18,22 @@ def weakest(links: list[dict]) -> str:
 
 
 class LinkIndex:
-    """Every annotated link of a store, loaded on first use; lookups by (s, p, o)."""
+    """Every annotated link of a store, loaded on first use; lookups by (s, p, o). `kept`: the
+    catalogs' link-provenance-all rows, for a store that holds their answer index (which leaves the
+    annotations out, kg.catalogs.index) rather than their graphs."""
 
-    def __init__(self, store):
-        self.store = store
+    def __init__(self, store, kept: list[dict] | None = None):
+        self.store, self.kept = store, kept or []
         self._stated = {}    # (s, p, o) → provenance read off the graph that states it, or None
 
     @cached_property
     def _annotated(self) -> dict:
         found = {}
-        for sol in run(self.store, "link-provenance-all"):
-            key = (sol["s"].value, sol["p"].value, sol["o"].value)
-            found[key] = {"provenance": sol["provenance"].value, "source": sol["source"].value,
-                          "version": sol["version"].value}
-            if sol["method"] and sol["method"].value:   # GROUP_CONCAT has no order: sorted here
-                found[key]["method"] = "; ".join(sorted(sol["method"].value.split("; ")))
+        for row in self.kept + records(run(self.store, "link-provenance-all")):
+            key = (row["s"], row["p"], row["o"])
+            found[key] = {"provenance": row["provenance"], "source": row["source"], "version": row["version"]}
+            if row["method"]:   # GROUP_CONCAT has no order: sorted here
+                found[key]["method"] = "; ".join(sorted(row["method"].split("; ")))
         return found
 
     def get(self, s, p, o, inverse=None, names=None) -> dict | None:

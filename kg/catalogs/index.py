@@ -1,12 +1,14 @@
 """The answer index of a catalog release: the slice of its quads (graphs and closure, each quad in
-its named graph) that the answers about one model read, selected by the rules of
-catalogs/indexes/answers.yaml and written by `catalogs fetch` beside the graphs, in N-Quads loaded
-without IRI validation (the fastest pyoxigraph reads that keeps graph names; see bench/index.py).
+its named graph) that the answers about one model read, and the rows of the catalog-only queries
+they run, selected by the rules of catalogs/indexes/answers.yaml and written by `catalogs fetch`
+beside the graphs: the quads in N-Quads loaded without IRI validation (the fastest pyoxigraph reads
+that keeps graph names; see bench/index.py), the rows in JSON.
 
 A release whose manifest records no index, or one selected by other rules or code than the current
 ones (built by another ThreatKG version), has no usable index: its readers load every graph."""
 
 import hashlib
+import json
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -14,11 +16,13 @@ from pathlib import Path
 import yaml
 from pyoxigraph import RdfFormat, Store, parse, serialize
 
-from kg.namespaces import OWL, PREFIXES, RDF
+from kg.namespaces import PREFIXES, RDF
 from kg.paths import catalogs_data_dir
+from kg.queries import records, run
 
 NAME = "answers"
 FILE = f"indexes/{NAME}.nq"
+TABLES = f"indexes/{NAME}.json"
 FORMAT = RdfFormat.N_QUADS
 
 
@@ -40,34 +44,33 @@ def _iri(curie: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def rules() -> tuple[frozenset, frozenset, frozenset]:
-    """The IRIs of the kept predicates, the kept classes and the annotation predicates kept."""
+def rules() -> tuple[frozenset, frozenset, tuple]:
+    """The IRIs of the kept predicates and classes, and the names of the queries kept as rows."""
     doc = yaml.safe_load(rules_path().read_text(encoding="utf-8"))
-    return tuple(frozenset(map(_iri, doc[key])) for key in ("predicates", "types", "annotations"))
+    return frozenset(map(_iri, doc["predicates"])), frozenset(map(_iri, doc["types"])), tuple(doc["tables"])
 
 
 def select(quads: list) -> list:
-    """The quads the rules keep, in their order: those of a kept predicate, the rdf:type quads of a
-    kept class, and the annotation quads of every owl:Axiom about a link of a kept predicate."""
-    predicates, types, annotations = rules()
-    annotated = str(OWL.annotatedProperty)
-    axioms = {q.subject for q in quads if q.predicate.value == annotated and q.object.value in predicates}
+    """The quads the rules keep, in their order: those of a kept predicate, and the rdf:type quads
+    of a kept class."""
+    predicates, types, _ = rules()
     rdf_type = str(RDF.type)
-    return [q for q in quads
-            if q.predicate.value in predicates
-            or (q.predicate.value == rdf_type and q.object.value in types)
-            or (q.predicate.value in annotations and q.subject in axioms)]
+    return [q for q in quads if q.predicate.value in predicates
+            or (q.predicate.value == rdf_type and q.object.value in types)]
 
 
 def build(files: list[Path], folder: Path) -> dict:
     """Write the index of the release whose N-Quads files (graphs, then closure) are given; its
     manifest entry."""
     started = time.monotonic()
-    kept = select([q for path in files for q in parse(path=str(path), format=RdfFormat.N_QUADS)])
-    out = folder / FILE
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(serialize(kept, format=FORMAT))
-    return {"file": FILE, "triples": len(kept), "rules_sha256": rules_digest(),
+    quads = [q for path in files for q in parse(path=str(path), format=RdfFormat.N_QUADS)]
+    kept = select(quads)
+    whole = Store()
+    whole.extend(quads)
+    (folder / FILE).parent.mkdir(parents=True, exist_ok=True)
+    (folder / FILE).write_bytes(serialize(kept, format=FORMAT))
+    (folder / TABLES).write_text(json.dumps({name: records(run(whole, name)) for name in rules()[2]}), encoding="utf-8")
+    return {"file": FILE, "tables": TABLES, "triples": len(kept), "rules_sha256": rules_digest(),
             "seconds": round(time.monotonic() - started, 1)}
 
 
@@ -77,9 +80,12 @@ def usable(installation) -> Path | None:
     if installation.path is None or entry is None or entry.get("rules_sha256") != rules_digest():
         return None
     path = installation.path / entry["file"]
-    return path if path.is_file() else None
+    return path if path.is_file() and (installation.path / TABLES).is_file() else None
 
 
-def load(store: Store, path: Path) -> None:
-    store.load(path=str(path), format=FORMAT, lenient=True)
+def load(store: Store, installation) -> dict[str, list[dict]]:
+    """Add the index quads of a release with a usable index to the store; the rows of each table
+    query, by name."""
+    store.load(path=str(usable(installation)), format=FORMAT, lenient=True)
+    return json.loads((installation.path / TABLES).read_text(encoding="utf-8"))
 

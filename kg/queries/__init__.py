@@ -36,6 +36,12 @@ def run(store, name: str, **bindings):
                        use_default_graph_as_union=True)
 
 
+def records(solutions) -> list[dict]:
+    """Query solutions as plain dicts: variable name → the bound term's value (None when unbound)."""
+    names = [v.value for v in solutions.variables]
+    return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in solutions]
+
+
 def run_values(store, name: str, rows) -> list:
     """Run a named query whose `$values` placeholder takes the rows of its VALUES block, written into
     the query text as escaped terms (bound values steer the query plan, substitutions do not).

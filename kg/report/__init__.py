@@ -25,6 +25,7 @@ from kg.diagram import render_svg
 from kg.namespaces import model_iri
 from kg.ontology import stride_letters
 from kg.profiles import Profile
+from kg.queries import records
 from kg.risk import add_risk
 from kg.threats import threat_rows
 
@@ -47,11 +48,6 @@ def web_page(url: str | None) -> str | None:
     return url if url and urlsplit(url).scheme in ("http", "https") and not re.search(r"[\s<>\"']", url) else None
 
 
-def _records(solutions) -> list[dict]:
-    names = [v.value for v in solutions.variables]
-    return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in solutions]
-
-
 def _split(value: str | None) -> list[str]:
     return sorted(filter(None, (value or "").split("|")), key=natural)
 
@@ -72,7 +68,7 @@ class _Builder:
         self.kinds = self._threat_kinds()
 
     def query(self, name: str) -> list[dict]:
-        return _records(self.analysis.named(name, system=self.model.system_iri))
+        return records(self.analysis.named(name, system=self.model.system_iri))
 
     def line(self, element_id: str | None = None) -> int | None:
         iri = model_iri(self.model.system, element_id) if element_id else self.model.system_iri
@@ -83,7 +79,7 @@ class _Builder:
 
     def entry(self, iri: str) -> dict:
         """A catalog entry's label, description and official page (http(s) pages only)."""
-        found = _records(self.analysis.named("report-entry", entry=URIRef(iri)))
+        found = records(self.analysis.named("report-entry", entry=URIRef(iri)))
         facts = found[0] if found else {}
         return {**facts, "page": web_page(facts.get("page"))}
 
@@ -147,7 +143,7 @@ class _Builder:
         """The element's literal facts (attributes, and attack domains inferred), by property label."""
         iri = URIRef(str(model_iri(self.model.system, element_id)))
         return [{"name": f["label"] or f["property"].rsplit("#", 1)[-1], "value": f["value"]}
-                for f in _records(self.analysis.named("element-attributes", element=iri))]
+                for f in records(self.analysis.named("element-attributes", element=iri))]
 
     def components(self) -> list[dict]:
         out = [{"id": c["componentId"], "label": c["label"] or c["componentId"], "description": c["description"],

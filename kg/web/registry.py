@@ -40,9 +40,8 @@ class Registry:
         if inference is None:
             analysis = analyse(model, catalogs=catalogs)
         else:
-            if catalogs is not None:
-                load_answer_index(inference.store, catalogs)
-            analysis = Analysis(model, inference, catalogs)
+            tables = load_answer_index(inference.store, catalogs) if catalogs is not None else None
+            analysis = Analysis(model, inference, catalogs, tables=tables)
         with self._lock:
             self.analyses[model.system] = analysis
             self.files[model.system] = model.file
