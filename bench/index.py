@@ -1,6 +1,7 @@
 """The answer index against the full catalog graphs: quads, and the time to load each into a fresh
 pyoxigraph store, the index in every serialization that keeps graph names (N-Quads, TriG, one
-N-Triples document per graph), strict and lenient, each run interleaved with the others.
+N-Triples document per graph), strict and lenient, and its table rows (JSON), each run interleaved
+with the others.
 
     python bench/index.py [--repeat 7]
 
@@ -8,6 +9,7 @@ Reads the release installed under THREATKG_HOME (fetched by this version, so it 
 """
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -56,13 +58,15 @@ def main() -> None:
     for q in quads:
         by_graph[q.graph_name].append(q.triple)
     nquads, trig = path.read_bytes(), serialize(quads, format=RdfFormat.TRIG)
+    tables = (release.path / index.TABLES).read_bytes()
     triples = {g: serialize(ts, format=RdfFormat.N_TRIPLES) for g, ts in by_graph.items()}
     runs = {"full graphs, N-Quads": _full(release),
             **{f"index, {name}{' lenient' if lenient else ''}": make(lenient)
                for lenient in (False, True)
                for name, make in (("N-Quads", lambda le: _document(nquads, RdfFormat.N_QUADS, le)),
                                   ("TriG", lambda le: _document(trig, RdfFormat.TRIG, le)),
-                                  ("N-Triples per graph", lambda le: _per_graph(triples, le)))}}
+                                  ("N-Triples per graph", lambda le: _per_graph(triples, le)))},
+            "index tables, JSON": lambda: json.loads(tables)}
     samples = defaultdict(list)
     for _ in range(args.repeat):
         for name, load in runs.items():
@@ -72,7 +76,8 @@ def main() -> None:
     full = sum(1 for p in release.graph_files() + [release.inferred_file]
                for _ in parse(path=str(p), format=RdfFormat.N_QUADS))
     print(f"quads: full {full}, index {len(quads)} ({len(quads) / full:.0%}); "
-          f"bytes: N-Quads {len(nquads)}, TriG {len(trig)}, N-Triples {sum(map(len, triples.values()))}")
+          f"bytes: N-Quads {len(nquads)}, TriG {len(trig)}, N-Triples {sum(map(len, triples.values()))}, "
+          f"tables {len(tables)}")
     base = statistics.median(samples["full graphs, N-Quads"])
     for name, times in samples.items():
         median = statistics.median(times)
