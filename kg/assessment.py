@@ -18,7 +18,6 @@ from kg.coverage import coverage as profile_coverage
 from kg.folding import folded
 from kg.folding import folds as fold_pairs
 from kg.profiles import Profile
-from kg.report import build
 from kg.risk import add_risk
 from kg.threats import candidates
 
@@ -87,6 +86,7 @@ class Assessment:
 
     def report(self, profile: Profile) -> dict:
         """kg.report data for the profile."""
+        from kg.report import build     # the report and its diagram load only when a report is asked for
         return self._answer(f"report/{profile_key(profile)}",
                             lambda: build(self.analysis, profile, self.rated, self.coverage(profile)))
 
