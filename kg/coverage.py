@@ -1,85 +1,97 @@
 """Coverage of a model by a requirement profile: per component and for the system, the inherited
 threats, the ones addressed (by which requirement or control, with the chain) and the open ones.
-Open is decided closed-world in SPARQL over a small work graph (coverage-*.rq), never by OWL."""
+
+The rule (`_addressed_by`), closed-world, never OWL: a pair (element, threat) in scope is addressed
+by each requirement the element may count on (the ones it implements, plus the profile's members
+when the profile is of kind requirements) that addresses the threat through a mapping chain, and by
+each control covering the element that mitigates the threat or one of the pair's STRIDE categories;
+a pair nothing addresses is open. It is a set join: threat → the requirements addressing it,
+intersected with what the element may use; elements that count on the same things share the work."""
 
 from collections import defaultdict
 
-from pyoxigraph import NamedNode, Quad, Store
-
 from kg.analysis import Analysis
-from kg.namespaces import TM, model_iri
+from kg.namespaces import model_iri
 from kg.ontology import stride
 from kg.profiles import Profile
-from kg.queries import run, text
 from kg.threats import threat_rows
 
 IN_PLACE = Profile("in-place", "Implemented requirements and existing controls", "properties",
                    "Every inherited threat, addressed only by what the model says is implemented or in place.")
 
 
-def _n(iri) -> NamedNode:
-    return NamedNode(str(iri))
+def _addressed_by(threat: str, categories, may_use: frozenset, covering: dict, addressing: dict) -> set:
+    """What addresses a pair: the requirements the element may use that address the threat, and the
+    controls covering the element (`covering`: what they mitigate → them) that mitigate the threat or
+    one of the pair's STRIDE categories. Empty: the pair is open."""
+    found = addressing.get(threat, set()) & may_use
+    for mitigated in (threat, *categories):
+        found |= covering.get(mitigated, set())
+    return found
 
 
-class _Work:
-    """The work graph: pairs in scope, what each element may count on, what addresses what."""
+def _frozen(covering: dict) -> frozenset:
+    return frozenset((mitigated, frozenset(controls)) for mitigated, controls in covering.items())
 
-    def __init__(self):
-        self.store = Store()
-        self.quads = []
-        self.pairs = 0
 
-    def add(self, s, p, o):
-        self.quads.append(Quad(_n(s), _n(p), _n(o)))
+class _Counts:
+    """What each element counts on, and the `addressed_by` entries of its pairs, computed once for
+    all elements that count on the same requirements and controls."""
 
-    def pair(self, element, threat, letters):
-        self.pairs += 1
-        node = NamedNode(f"urn:threatkg:pair:{self.pairs}")
-        self.quads += [Quad(node, _n(TM.element), _n(element)), Quad(node, _n(TM.threat), _n(threat))]
-        self.quads += [Quad(node, _n(TM.category), _n(c.iri)) for c in stride() if c.letter in letters]
+    def __init__(self, may_use: dict, implemented: dict, covering: dict, chains: dict, controls: dict):
+        self.may_use, self.implemented, self.covering = may_use, implemented, covering
+        self.chains, self.controls = chains, controls
+        self.addressing = defaultdict(set)
+        for requirement, threat in chains:
+            self.addressing[threat].add(requirement)
+        self.category_iris = {c.letter: str(c.iri) for c in stride()}
+        groups = {}    # what an element counts on → its group's number
+        self.group = {e: groups.setdefault((use, frozenset(implemented[e]), _frozen(covering[e])), len(groups))
+                      for e, use in may_use.items()}
+        self._entries = {}
 
-    def solve(self):
-        self.store.extend(self.quads)
-        self.store.update(text("coverage-mark", ".ru"))
-        addressed = defaultdict(set)
-        for sol in run(self.store, "coverage-addressed"):
-            addressed[(sol["element"].value, sol["threat"].value)].add(sol["by"].value)
-        open_pairs = {(sol["element"].value, sol["threat"].value) for sol in run(self.store, "coverage-open")}
-        return addressed, open_pairs
+    def entries(self, element: str, threat: str, letters) -> list[dict]:
+        """The sorted `addressed_by` entries of the pair (empty: open)."""
+        key = (self.group[element], threat, tuple(letters))
+        if key not in self._entries:
+            categories = [iri for letter, iri in self.category_iris.items() if letter in letters]
+            found = _addressed_by(threat, categories, self.may_use[element], self.covering[element], self.addressing)
+            self._entries[key] = sorted((self._entry(by, threat, element) for by in found),
+                                        key=lambda b: (b["kind"], b["id"]))
+        return list(self._entries[key])
+
+    def _entry(self, by: str, threat: str, element: str) -> dict:
+        if by in self.controls:
+            control = self.controls[by]
+            return {"id": control, "kind": "control", "via": f"control {control} covers the element",
+                    "provenance": "curated"}
+        chain = self.chains[(by, threat)]
+        return {"id": chain["requirement"], "kind": "implemented" if by in self.implemented[element] else "profile",
+                "via": chain["via"], "provenance": chain["provenance"]}
 
 
 def coverage(analysis: Analysis, profile: Profile, rows: list[dict] | None = None) -> dict:
     rows = threat_rows(analysis) if rows is None else rows
     system = analysis.model.system_iri
-    element_iri = {r["component"]: _element(analysis, r["component"]) for r in rows}
+    element_iri = {c: _element(analysis, c) for c in dict.fromkeys(r["component"] for r in rows)}
     members = profile.members(analysis.store)
     implemented = defaultdict(set)
     for sol in analysis.named("implemented", system=system):
         implemented[sol["element"].value].add(sol["requirement"].value)
     in_scope = [r for r in rows if _in_scope(r, profile, members)]
-
-    may_use = {e: set(implemented[e]) | (members if profile.kind == "requirements" else set())
-               for e in element_iri.values()}
-    requirements = set().union(*may_use.values()) if may_use else set()
-    chains = defaultdict(list)
-    for m in analysis.mappings.select(requirements, {r["iri"] for r in in_scope}):
-        chains[(m["requirementIri"], m["threatIri"])].append(m)
-
-    work = _Work()
-    for r in in_scope:
-        work.pair(element_iri[r["component"]], r["iri"], r["stride"] or _own_letter(r))
-    for element, reqs in may_use.items():
-        for req in reqs:
-            work.add(element, TM.mayUse, req)
-    for (req, threat) in chains:
-        work.add(req, TM.addresses, threat)
-    controls = {}
+    counted = members if profile.kind == "requirements" else set()
+    may_use = {e: frozenset(implemented[e] | counted) for e in element_iri.values()}
+    chains = {}    # (requirement, threat) → its shortest chain (the first, of equal lengths)
+    for m in analysis.mappings.select(set().union(*may_use.values()), {r["iri"] for r in in_scope}):
+        key = (m["requirementIri"], m["threatIri"])
+        if key not in chains or len(m["chain"]) < len(chains[key]["chain"]):
+            chains[key] = m
+    covering, controls = defaultdict(lambda: defaultdict(set)), {}
     for sol in analysis.named("control-mitigations", system=system):
-        work.add(sol["element"].value, TM.coveredBy, sol["control"].value)
-        work.add(sol["control"].value, TM.mitigates, sol["mitigated"].value)
+        covering[sol["element"].value][sol["mitigated"].value].add(sol["control"].value)
         controls[sol["control"].value] = sol["controlId"].value
-    addressed, open_pairs = work.solve()
-    return _report(analysis, profile, in_scope, element_iri, addressed, open_pairs, chains, controls, implemented)
+    counts = _Counts(may_use, implemented, covering, chains, controls)
+    return _report(analysis, profile, in_scope, element_iri, counts)
 
 
 def _element(analysis, element_id):
@@ -101,41 +113,30 @@ def _in_scope(row, profile: Profile, members: set) -> bool:
     return True
 
 
-def _by(by, threat, chains, controls, implemented, element):
-    if by in controls:
-        return {"id": controls[by], "kind": "control", "via": f"control {controls[by]} covers the element",
-                "provenance": "curated"}
-    chain = min(chains[(by, threat)], key=lambda m: len(m["chain"]))
-    return {"id": chain["requirement"], "kind": "implemented" if by in implemented[element] else "profile",
-            "via": chain["via"], "provenance": chain["provenance"]}
-
-
 def _ratio(addressed: int, total: int) -> float:
     return round(addressed / total, 3) if total else 1.0
 
 
-def _report(analysis, profile, in_scope, element_iri, addressed, open_pairs, chains, controls, implemented):
+def _report(analysis, profile, in_scope, element_iri, counts: _Counts):
     zone_of = {sol["elementId"].value: sol["zoneId"].value
                for sol in analysis.named("element-zones-direct", system=analysis.model.system_iri)}
     components = {}
     for r in in_scope:
-        element = element_iri[r["component"]]
         c = components.setdefault(r["component"], {"component": r["component"], "zone": zone_of.get(r["component"]),
                                                    "threats": [], "addressed": [], "open": [], "addressed_by": {},
                                                    "stride": {}})
         c["threats"].append(r["threat"])
-        key = (element, r["iri"])
-        if key in open_pairs:
-            c["open"].append(r["threat"])
-        else:
+        letters = r["stride"] or _own_letter(r)
+        by = counts.entries(element_iri[r["component"]], r["iri"], letters)
+        if by:
             c["addressed"].append(r["threat"])
-            c["addressed_by"][r["threat"]] = sorted(
-                (_by(by, r["iri"], chains, controls, implemented, element) for by in addressed[key]),
-                key=lambda b: (b["kind"], b["id"]))
-        for letter in r["stride"] or _own_letter(r):
+            c["addressed_by"][r["threat"]] = by
+        else:
+            c["open"].append(r["threat"])
+        for letter in letters:
             s = c["stride"].setdefault(letter, {"threats": 0, "addressed": 0})
             s["threats"] += 1
-            s["addressed"] += key not in open_pairs
+            s["addressed"] += bool(by)
     for c in components.values():
         c["ratio"] = _ratio(len(c["addressed"]), len(c["threats"]))
         for s in c["stride"].values():
