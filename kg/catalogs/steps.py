@@ -1,8 +1,8 @@
 """The catalog derivation steps: the SPARQL updates of catalogs/steps/, in the order of its
 steps.yaml, run over the built catalog graphs held as named graphs in one pyoxigraph store. A
 scratch graph gives them their inputs (each graph's catalog, source and version; the consequence
-scope -> STRIDE table; the importers' CatalogGraph.inputs) and is dropped after them; what they add
-to a catalog graph is copied back into its CatalogGraph."""
+scope -> STRIDE table; the importers' CatalogGraph.inputs), discarded with the store; what they
+add to a catalog graph is copied back into its CatalogGraph."""
 
 import logging
 from pathlib import Path
