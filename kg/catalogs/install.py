@@ -38,10 +38,11 @@ import click
 from rdflib import Graph
 
 from kg import __version__
-from kg.catalogs import installed, steps
+from kg.catalogs import installed
 from kg.catalogs.download import fetch_file
 from kg.catalogs.rdfbuild import CatalogGraph
 from kg.catalogs.sources import CatalogSource, load_sources
+from kg.catalogs.steps import run as run_steps
 from kg.errors import InputError, Problem
 from kg.namespaces import GRAPH, PREFIXES
 
@@ -179,7 +180,7 @@ def _build_catalogs(staging: Path, sources: dict[str, CatalogSource], entries: d
                        "(fetch cwe to add the related-weakness rule)", err=True)
     if "capec" in built:
         entries["capec"]["stride_cwe"] = cwe_version
-    steps.run([cg for graphs in built.values() for cg in graphs], cwe)
+    run_steps([cg for graphs in built.values() for cg in graphs], cwe)
     for name, graphs in built.items():
         entries[name]["graphs"] = [_write_graph(cg, sources[name], staging) for cg in graphs]
 
