@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import yaml
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
 
 from kg.catalogs.rdfbuild import CatalogGraph
@@ -26,8 +26,6 @@ BE_CWE = "v5.0.be_cwe_mapping.json"
 BE_TO_500 = "mapping_v5.0.be_to_v5.0.0.yml"
 
 MAPPING_SOURCE = "OWASP ASVS 5.0 mappings v4.0.3 <-> v5.0.0"
-DERIVED_SOURCE = f"OWASP ASVS {BE_CWE} + {BE_TO_500}"
-DERIVED_METHOD = "v5.0.be CWE mapping joined with be→5.0.0 id mapping"
 
 REPO = "https://github.com/OWASP/ASVS"
 # 4.0.3 chapter files (tag v4.0.3); 5.0.0 file names follow from the chapter name.
@@ -52,11 +50,12 @@ STATUS_TOKEN = re.compile(rf"(?:(?P<phrase>[A-Z][A-Z ]*?) )?(?P<id>{ASVS_ID})")
 
 
 def build(source_dir: Path) -> list[CatalogGraph]:
-    """Both ASVS versions; the cross-version mapping and derived CWEs go into the 5.0.0 graph."""
+    """Both ASVS versions; the cross-version mapping goes into the 5.0.0 graph, and the be mapping
+    into its step inputs (the derived CWE links)."""
     old, old_ids = _version_graph(source_dir, "4.0.3")
     new, new_ids = _version_graph(source_dir, "5.0.0")
     _add_correspondence(new, source_dir, old_ids, new_ids)
-    _add_derived_cwe(new, source_dir, new_ids)
+    _add_be_mapping(new, source_dir, new_ids)
     return [old, new]
 
 
@@ -301,31 +300,29 @@ def _add_statuses(cg: CatalogGraph, mapping: dict, known: set[str], flag: str) -
             cg.add(iri, TM.mappingStatus, Literal(flag))
 
 
-# --- derived 5.0.0 -> CWE -------------------------------------------------------------------
+# --- inputs of the derived 5.0.0 -> CWE links (catalogs/steps/asvs-derived-cwe.ru) ---------
 
-def derived_cwe(source_dir: Path, known: set[str]) -> tuple[set[tuple[str, str]], list[str]]:
-    """(5.0.0 requirement id, CWE id) pairs, joining the v5.0.be CWE mapping with the be -> 5.0.0
-    id mapping; and the (stale) be-ids that resolve to no known 5.0.0 requirement."""
+def be_mapping(source_dir: Path) -> dict[str, tuple[str, str | None]]:
+    """v5.0.be id -> (CWE id, 5.0.0 requirement id or None) from the v5.0.be CWE mapping and the
+    be -> 5.0.0 id mapping."""
     be_cwe = _str_map(source_dir / BE_CWE, _load_json(source_dir / BE_CWE))
     be_to_new = _str_map(source_dir / BE_TO_500, _load_yaml(source_dir / BE_TO_500))
-    pairs, stale = set(), []
     for be_id, cwe in be_cwe.items():
         if not cwe.strip().isdigit():
             raise _bad(source_dir / BE_CWE, f"CWE must be a number, got {cwe!r}", be_id)
-        target = be_to_new.get(be_id)
-        if target in known:
-            pairs.add((target, f"CWE-{int(cwe)}"))
-        else:
-            stale.append(be_id)
-    return pairs, stale
+    return {be_id: (f"CWE-{int(cwe)}", be_to_new.get(be_id)) for be_id, cwe in be_cwe.items()}
 
 
-def _add_derived_cwe(cg: CatalogGraph, source_dir: Path, known: set[str]) -> None:
-    pairs, stale = derived_cwe(source_dir, known)
-    for rid, cwe in sorted(pairs):
-        cg.link(catalog_iri("asvs", rid), TM.addressesWeakness, catalog_iri("cwe", cwe), "derived",
-                source=DERIVED_SOURCE, method=DERIVED_METHOD)
+def _add_be_mapping(cg: CatalogGraph, source_dir: Path, known: set[str]) -> None:
+    """The be mapping as step inputs ([] tm:addressesWeakness cwe ; tm:correspondsTo "5.0.0 id");
+    logs the (stale) be-ids that resolve to no known 5.0.0 requirement."""
+    mapping = be_mapping(source_dir)
+    for cwe, target in mapping.values():
+        node = BNode()
+        cg.inputs.add((node, TM.addressesWeakness, catalog_iri("cwe", cwe)))
+        if target is not None:
+            cg.inputs.add((node, TM.correspondsTo, Literal(target)))
+    stale = [be_id for be_id, (_, target) in mapping.items() if target not in known]
     if stale:
         log.info("ASVS %s: %d be-ids do not resolve to a 5.0.0 requirement: %s",
                  BE_CWE, len(stale), ", ".join(stale))
-

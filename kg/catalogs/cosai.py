@@ -5,12 +5,12 @@ The files carry no release number: the version is the date of the source commit 
 Components and their data-flow edges, risks with their STRIDE / ATLAS / OWASP LLM mappings,
 controls with the risks they mitigate and the components they apply to, personas. The files
 state no direct risk → component relation; it is derived through the controls (tm:affectsComponent,
-provenance 'derived', the controls named in tm:method)."""
+provenance 'derived', the controls named in tm:method) by catalogs/steps/cosai-affected-components.ru."""
 
 import re
 from pathlib import Path
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
 
 from kg.catalogs.atlas import load_yaml, need, records, strings
@@ -62,7 +62,6 @@ def build(source_dir: Path) -> list[CatalogGraph]:
         _risk(cg, src, risk)
     for control in src.lists["controls"]:
         _control(cg, src, control)
-    _affected_components(cg, src)
     return [cg]
 
 
@@ -158,6 +157,8 @@ def _control(cg: CatalogGraph, src: _Source, control: dict) -> None:
                 method="risks: all (universal control)" if risks == "all" else None)
     for component in _ids(control, "components", src.lists["components"], file):
         cg.add(iri, TM.appliesTo, catalog_iri("cosai", component))
+    if control.get("components") == "all":   # for the derivation step, which leaves these out
+        cg.inputs.add((iri, TM.appliesToAll, Literal(True)))
     _mappings(cg, src, iri, control, file)
 
 
@@ -216,20 +217,3 @@ def _mapping(cg: CatalogGraph, iri: URIRef, framework: str, ref: str, version: s
         cg.literal(iri, TM.nistAiRmf, ref)
     else:
         cg.literal(iri, TM.frameworkMapping, f"{framework}:{ref}" + (f"@{version}" if version else ""))
-
-
-def _affected_components(cg: CatalogGraph, src: _Source) -> None:
-    """risk tm:affectsComponent component, derived: some non-universal control mitigates the risk
-    and applies to the component (the controls are listed in tm:method)."""
-    via: dict[tuple[str, str], set[str]] = {}
-    for control in src.lists["controls"]:
-        risks, components = control.get("risks"), control.get("components")
-        if isinstance(risks, list) and isinstance(components, list):
-            for risk in risks:
-                for component in components:
-                    via.setdefault((risk, component), set()).add(control["id"])
-    for (risk, component), controls in sorted(via.items()):
-        cg.link(catalog_iri("cosai", risk), TM.affectsComponent, catalog_iri("cosai", component),
-                "derived", source=f"{FOLDER}/controls.yaml",
-                method="a control mitigates the risk and applies to the component: "
-                       + ", ".join(sorted(controls)))

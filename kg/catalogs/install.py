@@ -36,7 +36,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import click
-from pyoxigraph import RdfFormat, parse, serialize
 from rdflib import Graph
 
 from kg import __version__
@@ -44,10 +43,9 @@ from kg.catalogs import index, installed
 from kg.catalogs.download import fetch_file
 from kg.catalogs.rdfbuild import CatalogGraph
 from kg.catalogs.sources import CatalogSource, load_sources
+from kg.catalogs.steps import run as run_steps
 from kg.errors import InputError, Problem
 from kg.namespaces import GRAPH, PREFIXES
-
-FIRST = ("cwe", "capec")   # build order: CAPEC's STRIDE derivation reads the CWE graph
 
 
 def fetch(only: list[str] | None = None, *, base_url: str | None = None, from_dir: Path | None = None,
@@ -170,20 +168,24 @@ def _reuse_sources(staging: Path, previous: installed.Installation, name: str) -
 
 def _build_catalogs(staging: Path, sources: dict[str, CatalogSource], entries: dict[str, dict],
                     previous: installed.Installation | None) -> None:
-    """Run the importers on the staged sources (CWE before CAPEC) and write graphs and counts."""
-    cwe, cwe_version = None, None
-    for name in [n for n in FIRST if n in entries] + [n for n in entries if n not in FIRST]:
+    """Run the importers on the staged sources, then the derivation steps (kg.catalogs.steps) over
+    their graphs (with the installed CWE graph when CAPEC is built without CWE); write graphs and counts."""
+    built = {}
+    for name in entries:
         started = time.monotonic()
-        graphs = _build(sources[name], staging / "sources" / sources[name].folder)
-        if name == "cwe":
-            cwe, cwe_version = graphs[0], entries[name]["version"]
-        if name == "capec":
-            if cwe is None:
-                cwe, cwe_version = _installed_graph(previous, "cwe")
-            _derive_stride(graphs, cwe)
-            entries[name]["stride_cwe"] = cwe_version
-        entries[name]["graphs"] = [_write_graph(cg, sources[name], staging) for cg in graphs]
+        built[name] = _build(sources[name], staging / "sources" / sources[name].folder)
         entries[name]["build_seconds"] = round(time.monotonic() - started, 1)
+    cwe, cwe_version = [], entries.get("cwe", {}).get("version")
+    if "capec" in built and "cwe" not in built:
+        cwe, cwe_version = _installed_graph(previous, "cwe")
+        if not cwe:
+            click.echo("capec: no CWE graph fetched or installed: STRIDE derived from CAPEC alone "
+                       "(fetch cwe to add the related-weakness rule)", err=True)
+    if "capec" in built:
+        entries["capec"]["stride_cwe"] = cwe_version
+    run_steps([cg for graphs in built.values() for cg in graphs], cwe)
+    for name, graphs in built.items():
+        entries[name]["graphs"] = [_write_graph(cg, sources[name], staging) for cg in graphs]
 
 
 def _build(source: CatalogSource, folder: Path) -> list[CatalogGraph]:
@@ -192,26 +194,13 @@ def _build(source: CatalogSource, folder: Path) -> list[CatalogGraph]:
     return module.build(folder)
 
 
-def _derive_stride(graphs: list[CatalogGraph], cwe: CatalogGraph | None) -> None:
-    from kg.catalogs.stride_derivation import derive_stride
-
-    if cwe is None:
-        click.echo("capec: no CWE graph fetched or installed: STRIDE derived from CAPEC alone "
-                   "(fetch cwe to add the related-weakness rule)", err=True)
-    for cg in graphs:
-        derive_stride(cg, cwe)
-
-
-def _installed_graph(previous: installed.Installation | None, name: str) -> tuple[CatalogGraph | None, str | None]:
-    """The first graph of an installed catalog, parsed back from its N-Quads file, and the catalog version."""
+def _installed_graph(previous: installed.Installation | None, name: str) -> tuple[list[tuple[Path, dict]], str | None]:
+    """The first graph of an installed catalog as [(N-Quads file, manifest entry)], and the catalog
+    version; nothing when it is not installed."""
     if previous is None or name not in previous.catalogs:
-        return None, None
+        return [], None
     info = previous.catalogs[name]["graphs"][0]
-    graph_name, _, version = info["graph"].partition("/")
-    quads = parse(path=str(previous.path / info["file"]), format=RdfFormat.N_QUADS)
-    cg = CatalogGraph(graph_name, version, info["source"])
-    cg.graph.parse(data=serialize((q.triple for q in quads), format=RdfFormat.N_TRIPLES), format="nt")
-    return cg, previous.catalogs[name]["version"]
+    return [(previous.path / info["file"], info)], previous.catalogs[name]["version"]
 
 
 def _write_graph(cg: CatalogGraph, source: CatalogSource, staging: Path) -> dict:

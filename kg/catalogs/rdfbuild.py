@@ -12,11 +12,12 @@ PROVENANCE = {"official": TM.Official, "derived": TM.Derived, "curated": TM.Cura
 
 
 class CatalogGraph:
-    """An rdflib Graph for one catalog version, with helpers that keep the IRI scheme uniform."""
+    """An rdflib Graph for one catalog version, with helpers that keep the IRI scheme uniform, and
+    the inputs of the derivation steps (catalogs/steps/), which are not installed."""
 
     def __init__(self, name: str, version: str, source: str):
         self.name, self.version, self.source = name, version, source
-        self.graph = Graph()
+        self.graph, self.inputs = Graph(), Graph()
         for prefix, ns in PREFIXES.items():
             self.graph.bind(prefix, ns)
 

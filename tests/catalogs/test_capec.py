@@ -6,15 +6,10 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from kg.catalogs import capec, cwe
-from kg.catalogs.stride_derivation import (
-    ANCESTOR,
-    OWN,
-    WEAKNESS,
-    derive_stride,
-    scope_table,
-    stride_report,
-)
+from kg.catalogs import capec, cwe, steps
+from kg.catalogs.rdfbuild import CatalogGraph
+from kg.catalogs.steps import scope_table
+from kg.catalogs.stride_report import ANCESTOR, OWN, WEAKNESS, stride_report
 from kg.errors import InputError
 from kg.namespaces import BASE, D3F, SEPSES, STRIDE, TM, catalog_iri
 from kg.ontology import ontology as full_ontology
@@ -31,10 +26,11 @@ def capec_graph(shared_catalogs):
 
 @pytest.fixture(scope="module")
 def stride_graphs(shared_catalogs):
-    """CAPEC with the derived STRIDE links (built apart from capec_graph so those tests see the raw import)."""
+    """CAPEC with the derived STRIDE links of the steps (built apart from capec_graph so those tests
+    see the raw import)."""
     [capec_cg] = capec.build(shared_catalogs / "capec")
     [cwe_cg] = cwe.build(shared_catalogs / "cwe")
-    derive_stride(capec_cg, cwe_cg)
+    steps.run([capec_cg, cwe_cg])
     return capec_cg, cwe_cg
 
 
@@ -236,3 +232,23 @@ def test_bad_scope_table(tmp_path):
     table.write_text("scopes:\n  Integrity: [Tampering, Hacking]\n", encoding="utf-8")
     with pytest.raises(InputError, match="Integrity"):
         scope_table(table)
+
+
+def test_stride_from_the_nearest_ancestors_only():
+    """P -> A -> B (Integrity) and P -> C -> D -> E (Availability): only B, the nearer, counts;
+    Q, with its own scope, and the deprecated R keep to the first rule."""
+    cg = CatalogGraph("capec", "0", "test.json")
+    pattern = {n: cg.entry("capec", f"CAPEC-{i}", TM.AttackPattern) for i, n in enumerate("PABCDEQR", 1)}
+    for child, parent in ("PA", "AB", "PC", "CD", "DE", "RB"):
+        cg.add(pattern[child], TM.childOf, pattern[parent])
+    for name, scope in (("B", "Integrity"), ("E", "Availability"), ("Q", "Confidentiality")):
+        cg.add(pattern[name], TM.consequenceScope, Literal(scope))
+    cg.add(pattern["R"], RDF.type, TM.DeprecatedEntry)
+    steps.run([cg])
+    g = cg.graph
+    assert set(g.objects(pattern["P"], TM.hasStride)) == {STRIDE.Tampering}
+    assert provenance(cg, pattern["P"], TM.hasStride, STRIDE.Tampering) == {(TM.Derived, "ancestor CAPEC-3 consequence-scope")}
+    assert set(g.objects(pattern["Q"], TM.hasStride)) == {STRIDE.InformationDisclosure}
+    assert set(g.objects(pattern["A"], TM.hasStride)) == {STRIDE.Tampering}
+    assert set(g.objects(pattern["C"], TM.hasStride)) == set(g.objects(pattern["D"], TM.hasStride)) == {STRIDE.DenialOfService}
+    assert (pattern["R"], TM.hasStride, None) not in g

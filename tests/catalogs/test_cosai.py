@@ -6,7 +6,7 @@ import pytest
 from rdflib import RDF, RDFS, Literal
 from rdflib.namespace import DCTERMS
 
-from kg.catalogs import cosai
+from kg.catalogs import cosai, steps
 from kg.errors import InputError
 from kg.namespaces import STRIDE, TM, catalog_iri
 from tests.catalogs import annotations
@@ -16,7 +16,9 @@ FILES = ("components", "risks", "controls", "frameworks", "personas")
 
 @pytest.fixture(scope="module")
 def cg(shared_catalogs):
+    """The graph with the links the derivation steps add."""
     (graph,) = cosai.build(shared_catalogs / "cosai-risk-map")
+    steps.run([graph])
     return graph
 
 
@@ -110,3 +112,18 @@ def test_wrong_type_for_risks_of_a_control_is_an_input_error(copy):
     (problem,) = err.value.problems
     assert problem.file == "controls.yaml"
     assert problem.element == "controlTrainingDataSanitization.risks"
+
+
+def test_controls_for_all_components_derive_no_risk_component_links(copy):
+    path = copy / "controls.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - id: controlTrainingDataSanitization")
+    listed = "    components:\n      - componentDataFilteringAndProcessing\n"
+    assert text.index(listed, start) < text.index("  - id:", start + 1)
+    path.write_text(text[:start] + text[start:].replace(listed, "    components: all\n", 1))
+    (graph,) = cosai.build(copy)
+    steps.run([graph])
+    g = graph.graph
+    control = c("controlTrainingDataSanitization")
+    assert len(set(g.objects(control, TM.appliesTo))) == 23
+    assert not [m for m in g.objects(None, TM.method) if "controlTrainingDataSanitization" in m]
