@@ -22,7 +22,7 @@ def test_every_subpackage_is_listed_in_pyproject():
         assert package in listed and (REPO / folder).is_dir()
 
 
-DATA = {"ontologies": ("kg/ontologies", ("*.ttl", "*.ru")), "catalogs": ("kg/catalogs_data", ("*.yaml",)),
+DATA = {"ontologies": ("kg/ontologies", ("*.ttl", "*.ru")), "catalogs": ("kg/catalogs_data", ("*.yaml", "*.ru")),
         "server": ("kg/server_data", ("*.html", "*.css", "*.js", "*.svg", "*.json", "*.py")),
         "kg": ("kg", ("*.rq", "*.ru", "*.html"))}
 
