@@ -1,10 +1,14 @@
 """Load + inference time and per-component threats-query latency, fast engine vs owlrl,
 for the example model and generated models; ratios are computed within this one run.
+--rounds prints instead, per size, the CPU seconds and peak RSS of the semi-naive fast engine next to
+the naive fixpoint (kg.reasoning.baseline), each in its own process.
 
-    python bench/inference.py [--sizes 100,1000,10000] [--owlrl-max 1000] [--queries 50]
+    python bench/inference.py [--sizes 100,1000,10000] [--owlrl-max 1000] [--queries 50] [--rounds]
 """
 
 import argparse
+import resource
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -55,12 +59,51 @@ def measure(name, path, n, engines, queries):
     return row
 
 
+def _child(n: int, engine: str) -> None:
+    """Reason over generated-n with `engine` (fast or naive); print CPU seconds of reasoning and peak RSS MB."""
+    from pyoxigraph import RdfFormat, Store
+
+    from kg.analysis import model_ntriples, ontology_ntriples
+    from kg.reasoning import baseline, fast, run_steps
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"bench-{n}.yaml"
+        path.write_text(yaml.safe_dump(generate(n), sort_keys=False))
+        data = ontology_ntriples() + model_ntriples(load_model(path, validate=False))
+    store = Store()
+    store.load(data, RdfFormat.N_TRIPLES)
+    run_steps(store)
+    started = time.process_time()
+    (fast if engine == "fast" else baseline).materialize(store)
+    print(time.process_time() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, len(store))
+
+
+def rounds(sizes) -> None:
+    print(f"{'comps':>7}{'triples':>10}{'naive cpu s':>13}{'fast cpu s':>12}{'naive/fast':>12}"
+          f"{'naive RSS MB':>14}{'fast RSS MB':>13}")
+    for n in sizes:
+        runs = {}
+        for engine in ("naive", "fast"):
+            out = subprocess.run([sys.executable, __file__, "--child", f"{n}:{engine}"], check=True,
+                                 capture_output=True, text=True).stdout.split()
+            runs[engine] = (float(out[0]), float(out[1]), int(out[2]))
+        assert runs["naive"][2] == runs["fast"][2], "the engines disagree on the closure's size"
+        print(f"{n:>7}{runs['fast'][2]:>10}{runs['naive'][0]:>13.2f}{runs['fast'][0]:>12.2f}"
+              f"{runs['naive'][0] / runs['fast'][0]:>11.1f}x{runs['naive'][1]:>14.0f}{runs['fast'][1]:>13.0f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--owlrl-max", type=int, default=1000, help="largest model owlrl is run on")
     parser.add_argument("--queries", type=int, default=50, help="components queried per model")
+    parser.add_argument("--rounds", action="store_true", help="semi-naive fast engine vs the naive fixpoint")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        n, engine = args.child.split(":")
+        return _child(int(n), engine)
+    if args.rounds:
+        return rounds(int(s) for s in args.sizes.split(","))
     rows = [measure("example", EXAMPLE, 9, ["fast", "owlrl"], args.queries)]
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):

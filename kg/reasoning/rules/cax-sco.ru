@@ -2,4 +2,7 @@
 # phase: instance
 # order: 110
 # handles: rdfs:subClassOf
-INSERT { ?x a ?c2 } WHERE { ?c1 rdfs:subClassOf ?c2 . ?x a ?c1 }
+INSERT { ?x a ?c2 } WHERE {
+  ?c1 rdfs:subClassOf ?c2 .
+  ?x a ?c1 .
+}

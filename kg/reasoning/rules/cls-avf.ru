@@ -2,4 +2,10 @@
 # phase: instance
 # order: 130
 # handles: owl:allValuesFrom owl:onProperty
-INSERT { ?y a ?c } WHERE { ?r owl:allValuesFrom ?c ; owl:onProperty ?p . ?x a ?r ; ?p ?y . FILTER(!isLiteral(?y)) }
+INSERT { ?y a ?c } WHERE {
+  ?r owl:allValuesFrom ?c .
+  ?r owl:onProperty ?p .
+  ?x a ?r .
+  ?x ?p ?y .
+  FILTER(!isLiteral(?y))
+}

@@ -2,5 +2,13 @@
 # phase: instance
 # order: 100
 # handles: owl:hasValue owl:onProperty
-INSERT { ?x ?p ?v } WHERE { ?r owl:hasValue ?v ; owl:onProperty ?p . ?x a ?r } ;
-INSERT { ?x a ?r } WHERE { ?r owl:hasValue ?v ; owl:onProperty ?p . ?x ?p ?v }
+INSERT { ?x ?p ?v } WHERE {
+  ?r owl:hasValue ?v .
+  ?r owl:onProperty ?p .
+  ?x a ?r .
+} ;
+INSERT { ?x a ?r } WHERE {
+  ?r owl:hasValue ?v .
+  ?r owl:onProperty ?p .
+  ?x ?p ?v .
+}

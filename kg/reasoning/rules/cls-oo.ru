@@ -2,4 +2,7 @@
 # phase: instance
 # order: 80
 # handles: owl:oneOf
-INSERT { ?x a ?c } WHERE { ?c owl:oneOf ?l . ?l rdf:rest*/rdf:first ?x }
+INSERT { ?x a ?c } WHERE {
+  ?c owl:oneOf ?l .
+  ?l rdf:rest*/rdf:first ?x .
+}

@@ -3,5 +3,14 @@
 # order: 70
 # handles: owl:someValuesFrom owl:onProperty
 INSERT { ?x a ?r } WHERE {
-  ?r owl:someValuesFrom ?c ; owl:onProperty ?p . FILTER(?c != owl:Thing) ?x ?p ?y . ?y a ?c } ;
-INSERT { ?x a ?r } WHERE { ?r owl:someValuesFrom owl:Thing ; owl:onProperty ?p . ?x ?p ?y }
+  ?r owl:someValuesFrom ?c .
+  ?r owl:onProperty ?p .
+  ?x ?p ?y .
+  ?y a ?c .
+  FILTER(?c != owl:Thing)
+} ;
+INSERT { ?x a ?r } WHERE {
+  ?r owl:someValuesFrom owl:Thing .
+  ?r owl:onProperty ?p .
+  ?x ?p ?y .
+}

@@ -2,4 +2,8 @@
 # phase: instance
 # order: 90
 # handles: owl:unionOf
-INSERT { ?x a ?c } WHERE { ?c owl:unionOf ?l . ?l rdf:rest*/rdf:first ?m . ?x a ?m }
+INSERT { ?x a ?c } WHERE {
+  ?c owl:unionOf ?l .
+  ?l rdf:rest*/rdf:first ?m .
+  ?x a ?m .
+}

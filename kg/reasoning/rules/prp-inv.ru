@@ -2,5 +2,13 @@
 # phase: instance
 # order: 20
 # handles: owl:inverseOf
-INSERT { ?y ?p2 ?x } WHERE { ?p1 owl:inverseOf ?p2 . ?x ?p1 ?y . FILTER(!isLiteral(?y)) } ;
-INSERT { ?y ?p1 ?x } WHERE { ?p1 owl:inverseOf ?p2 . ?x ?p2 ?y . FILTER(!isLiteral(?y)) }
+INSERT { ?y ?p2 ?x } WHERE {
+  ?p1 owl:inverseOf ?p2 .
+  ?x ?p1 ?y .
+  FILTER(!isLiteral(?y))
+} ;
+INSERT { ?y ?p1 ?x } WHERE {
+  ?p1 owl:inverseOf ?p2 .
+  ?x ?p2 ?y .
+  FILTER(!isLiteral(?y))
+}

@@ -2,4 +2,8 @@
 # phase: instance
 # order: 10
 # handles: rdfs:subPropertyOf
-INSERT { ?x ?p2 ?y } WHERE { ?p1 rdfs:subPropertyOf ?p2 . FILTER(?p1 != ?p2) ?x ?p1 ?y }
+INSERT { ?x ?p2 ?y } WHERE {
+  ?p1 rdfs:subPropertyOf ?p2 .
+  ?x ?p1 ?y .
+  FILTER(?p1 != ?p2)
+}

@@ -2,4 +2,8 @@
 # phase: instance
 # order: 30
 # handles: owl:SymmetricProperty
-INSERT { ?y ?p ?x } WHERE { ?p a owl:SymmetricProperty . ?x ?p ?y . FILTER(!isLiteral(?y)) }
+INSERT { ?y ?p ?x } WHERE {
+  ?p a owl:SymmetricProperty .
+  ?x ?p ?y .
+  FILTER(!isLiteral(?y))
+}

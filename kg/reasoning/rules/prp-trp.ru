@@ -2,4 +2,8 @@
 # phase: instance
 # order: 40
 # handles: owl:TransitiveProperty
-INSERT { ?x ?p ?z } WHERE { ?p a owl:TransitiveProperty . ?x ?p ?y . ?y ?p ?z }
+INSERT { ?x ?p ?z } WHERE {
+  ?p a owl:TransitiveProperty .
+  ?x ?p ?y .
+  ?y ?p ?z .
+}

@@ -2,5 +2,10 @@
 # phase: schema
 # order: 150
 # handles: rdfs:subPropertyOf owl:equivalentProperty
-INSERT { ?p1 rdfs:subPropertyOf ?p3 } WHERE { ?p1 rdfs:subPropertyOf ?p2 . ?p2 rdfs:subPropertyOf ?p3 } ;
-INSERT { ?p1 rdfs:subPropertyOf ?p2 . ?p2 rdfs:subPropertyOf ?p1 } WHERE { ?p1 owl:equivalentProperty ?p2 }
+INSERT { ?p1 rdfs:subPropertyOf ?p3 } WHERE {
+  ?p1 rdfs:subPropertyOf ?p2 .
+  ?p2 rdfs:subPropertyOf ?p3 .
+} ;
+INSERT { ?p1 rdfs:subPropertyOf ?p2 . ?p2 rdfs:subPropertyOf ?p1 } WHERE {
+  ?p1 owl:equivalentProperty ?p2 .
+}
