@@ -6,7 +6,6 @@ listed when the element meets every applicability condition on it (catalogs/appl
 decided in SPARQL); the others are excluded candidates, each with the conditions it failed."""
 
 from collections import defaultdict
-from weakref import WeakKeyDictionary
 
 from pyoxigraph import NamedNode
 from rdflib import Literal, URIRef
@@ -112,27 +111,6 @@ def candidates(analysis: Analysis, component: str | None = None, threat: str | N
     return rows
 
 
-_ON = WeakKeyDictionary()   # analysis → threat IRI → its conditions (the catalogs of an analysis do not change)
-
-
-def _conditions_on(analysis: Analysis, threats) -> dict[str, list[tuple]]:
-    """Threat IRI → its conditions, each (condition IRI, its description, met left to decide); a
-    threat's are read from the store once per analysis."""
-    on = _ON.setdefault(analysis, {})
-    if missing := sorted(set(threats) - set(on)):
-        token = {iri: name for name, iri in capabilities().items()} | {iri: name for name, iri in kinds().items()}
-        found = {t: [] for t in missing}
-        for sol in run_values(analysis.store, "threat-conditions", [NamedNode(t) for t in missing]):
-            requires, fits = ([token.get(o) or analysis.names(URIRef(o)) for o in sol[v].value.split()]
-                              if sol[v] else [] for v in ("requires", "fits"))
-            found[sol["threat"].value].append((sol["condition"].value, {
-                "why": sol["why"].value, "provenance": sol["provenance"].value.rsplit("#", 1)[1].lower(),
-                "source": sol["source"].value, "requires": sorted(requires), "fits": sorted(fits),
-                "options": sorted(requires + fits)}))
-        on.update(found)
-    return on
-
-
 def _conditions(analysis: Analysis, rows: list[dict]) -> dict[tuple, list[dict]]:
     """(element id, threat IRI) → its applicability conditions, each met or not, with the options
     (capability tokens, kind names or class labels) one of which would meet it. The conditions are
@@ -141,15 +119,22 @@ def _conditions(analysis: Analysis, rows: list[dict]) -> dict[tuple, list[dict]]
     elements = defaultdict(set)   # threat IRI → the ids of the elements it is a candidate for
     for r in rows:
         elements[r["iri"]].add(r["component"])
-    on = _conditions_on(analysis, elements)
+    token = {iri: name for name, iri in capabilities().items()} | {iri: name for name, iri in kinds().items()}
+    on = defaultdict(list)        # threat IRI → its conditions, met left to decide
+    for sol in run_values(analysis.store, "threat-conditions", sorted(NamedNode(t) for t in elements)):
+        requires, fits = ([token.get(o) or analysis.names(URIRef(o)) for o in sol[v].value.split()] if sol[v] else []
+                          for v in ("requires", "fits"))
+        on[sol["threat"].value].append((sol["condition"].value, {
+            "why": sol["why"].value, "provenance": sol["provenance"].value.rsplit("#", 1)[1].lower(),
+            "source": sol["source"].value, "requires": sorted(requires), "fits": sorted(fits),
+            "options": sorted(requires + fits)}))
     iri = {e: NamedNode(str(model_iri(system, e))) for es in elements.values() for e in es}
-    pairs = {(iri[e], NamedNode(c)) for t, es in elements.items() for e in es for c, _ in on[t]}
+    pairs = {(iri[e], NamedNode(c)) for t, conditions in on.items() for e in elements[t] for c, _ in conditions}
     met = {(sol["element"].value, sol["condition"].value): sol["met"].value in ("true", "1")   # Virtuoso answers 1
            for sol in run_values(analysis.store, "condition-met", sorted(pairs, key=str))}
     found = {}
-    for threat, element_ids in elements.items():
-        conditions = on[threat]
-        for element in element_ids:
+    for threat, conditions in on.items():
+        for element in elements[threat]:
             found[(element, threat)] = sorted(
                 ({"why": c["why"], "met": met[(iri[element].value, condition)], "provenance": c["provenance"],
                   "source": c["source"], "requires": list(c["requires"]), "fits": list(c["fits"]),
