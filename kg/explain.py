@@ -15,8 +15,6 @@ from kg.namespaces import TM
 from kg.queries import run
 
 MAX_DEPTH = 12
-TYPE, HAS_VALUE, SOME, THING = RDF.type, OWL.hasValue, OWL.someValuesFrom, OWL.Thing   # read once: each
-# attribute of a closed rdflib namespace makes a new URIRef
 
 
 class TBox:
@@ -72,7 +70,7 @@ class TBox:
     def label(self, term) -> str:
         if term in self.labels:
             return self.labels[term]
-        if term in self.restrictions and self.restrictions[term][0] == HAS_VALUE:
+        if term in self.restrictions and self.restrictions[term][0] == OWL.hasValue:
             _, p, value = self.restrictions[term]   # a class by what its members have
             return "element that " + self.say("", p, self.label(value)).strip()
         return str(term).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
@@ -142,15 +140,15 @@ class Explainer:
     def _has_type(self, x, cls) -> bool:
         if isinstance(cls, BNode):  # restriction or intersection nodes: check their meaning instead
             return self._holds_class_expression(x, cls)
-        return self._holds(x, TYPE, cls)
+        return self._holds(x, RDF.type, cls)
 
     def _holds_class_expression(self, x, cls) -> bool:
         if cls in self.tbox.restrictions:
             kind, p, filler = self.tbox.restrictions[cls]
-            if kind == HAS_VALUE:
+            if kind == OWL.hasValue:
                 return self._holds(x, p, filler)
-            if kind == SOME:
-                return any(filler == THING or self._has_type(y, filler) for y in self._objects(x, p))
+            if kind == OWL.someValuesFrom:
+                return any(filler == OWL.Thing or self._has_type(y, filler) for y in self._objects(x, p))
             return False
         if cls in self.tbox.intersections:
             return all(self._has_type(x, m) for m in self.tbox.intersections[cls])
@@ -160,7 +158,7 @@ class Explainer:
         if (x, cls) in seen or len(seen) > MAX_DEPTH:
             return None
         seen = seen | {(x, cls)}
-        if not isinstance(cls, BNode) and self._asserted(x, TYPE, cls):
+        if not isinstance(cls, BNode) and self._asserted(x, RDF.type, cls):
             return [f"{self.name(x)} is {_a(self.tbox.label(cls))}"]
         if cls in self.tbox.restrictions:
             return self._why_restriction(x, cls, seen)
@@ -185,13 +183,13 @@ class Explainer:
 
     def _why_restriction(self, x, r, seen):
         kind, p, filler = self.tbox.restrictions[r]
-        if kind == HAS_VALUE:
+        if kind == OWL.hasValue:
             return self._why_prop(x, p, filler, seen)
-        if kind == SOME:
+        if kind == OWL.someValuesFrom:
             for y in self._objects(x, p):
-                if filler == THING or self._has_type(y, filler):
+                if filler == OWL.Thing or self._has_type(y, filler):
                     first = self._why_prop(x, p, y, seen)
-                    rest = [] if filler == THING else self._why_type(y, filler, seen)
+                    rest = [] if filler == OWL.Thing else self._why_type(y, filler, seen)
                     if first is not None and rest is not None:
                         return first + rest
         return None

@@ -32,7 +32,6 @@ class _Rows:
         self.name = analysis.names
         self.rows: dict[tuple, dict] = {}
         self._links, self._strides = {}, {}   # each catalog link and STRIDE step is looked up once
-        self._letter = stride_letters().index
 
     def add(self, sol, explanations, links):
         key = (sol["elementId"].value, sol["threat"].value)
@@ -66,14 +65,14 @@ class _Rows:
                     links.append(link)
             self._strides[(threat, letters)] = (steps, links)
         steps, links = (list(part) for part in self._strides[(threat, letters)])
-        steps.append(f"{sol['elementId'].value} is exposed to {', '.join(sorted(set(letters), key=self._letter))}"
+        steps.append(f"{sol['elementId'].value} is exposed to {', '.join(sorted(set(letters), key=stride_letters().index))}"
                      " under STRIDE per element")
         return steps, links
 
     def result(self) -> list[dict]:
         out = []
         for row in sorted(self.rows.values(), key=lambda r: (r["component"], r["source"], r["threat"])):
-            row["stride"] = sorted(row["stride"], key=self._letter)
+            row["stride"] = sorted(row["stride"], key=stride_letters().index)
             row["via"] = [" → ".join(steps) for steps in row["explanations"]]
             row["provenance"] = weakest(row["links"])
             out.append(row)
@@ -113,33 +112,21 @@ def candidates(analysis: Analysis, component: str | None = None, threat: str | N
 
 def _conditions(analysis: Analysis, rows: list[dict]) -> dict[tuple, list[dict]]:
     """(element id, threat IRI) → its applicability conditions, each met or not, with the options
-    (capability tokens, kind names or class labels) one of which would meet it. The conditions are
-    read once per threat, and whether an element meets one once per (element, condition)."""
+    (capability tokens, kind names or class labels) one of which would meet it."""
     system = analysis.model.system
-    elements = defaultdict(set)   # threat IRI → the ids of the elements it is a candidate for
-    for r in rows:
-        elements[r["iri"]].add(r["component"])
+    pairs = {(NamedNode(str(model_iri(system, r["component"]))), NamedNode(r["iri"])) for r in rows}
     token = {iri: name for name, iri in capabilities().items()} | {iri: name for name, iri in kinds().items()}
-    on = defaultdict(list)        # threat IRI → its conditions, met left to decide
-    for sol in run_values(analysis.store, "threat-conditions", sorted(NamedNode(t) for t in elements)):
+    found = defaultdict(list)
+    for sol in run_values(analysis.store, "threat-conditions", sorted(pairs, key=str)):
+        element_id = sol["element"].value.rsplit("/", 1)[1]
         requires, fits = ([token.get(o) or analysis.names(URIRef(o)) for o in sol[v].value.split()] if sol[v] else []
                           for v in ("requires", "fits"))
-        on[sol["threat"].value].append((sol["condition"].value, {
-            "why": sol["why"].value, "provenance": sol["provenance"].value.rsplit("#", 1)[1].lower(),
-            "source": sol["source"].value, "requires": sorted(requires), "fits": sorted(fits),
-            "options": sorted(requires + fits)}))
-    iri = {e: NamedNode(str(model_iri(system, e))) for es in elements.values() for e in es}
-    pairs = {(iri[e], NamedNode(c)) for t, conditions in on.items() for e in elements[t] for c, _ in conditions}
-    met = {(sol["element"].value, sol["condition"].value): sol["met"].value in ("true", "1")   # Virtuoso answers 1
-           for sol in run_values(analysis.store, "condition-met", sorted(pairs, key=str))}
-    found = {}
-    for threat, conditions in on.items():
-        for element in elements[threat]:
-            found[(element, threat)] = sorted(
-                ({"why": c["why"], "met": met[(iri[element].value, condition)], "provenance": c["provenance"],
-                  "source": c["source"], "requires": list(c["requires"]), "fits": list(c["fits"]),
-                  "options": list(c["options"])} for condition, c in conditions),
-                key=lambda c: (c["met"], c["why"]))
+        found[(element_id, sol["threat"].value)].append({
+            "why": sol["why"].value, "met": sol["met"].value in ("true", "1"),  # Virtuoso answers 1
+            "provenance": sol["provenance"].value.rsplit("#", 1)[1].lower(), "source": sol["source"].value,
+            "requires": sorted(requires), "fits": sorted(fits), "options": sorted(requires + fits)})
+    for conditions in found.values():
+        conditions.sort(key=lambda c: (c["met"], c["why"]))
     return found
 
 
