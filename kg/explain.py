@@ -3,7 +3,7 @@ read off the OWL 2 RL patterns the ontology uses (subclass, hasValue, someValues
 intersection, subproperty, inverse, transitive, chain). Nothing here knows a threat by name."""
 
 from collections import defaultdict
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from pyoxigraph import Literal as OxLiteral
 from pyoxigraph import NamedNode, Store
@@ -108,6 +108,7 @@ class Explainer:
         self.store, self.asserted, self.tbox = store, asserted, tbox
         self.name = names or Names(store, tbox)
         self._facts = {}   # (element, prop, value) → its explanations: each fact is explained once
+        self._reads = {}   # (subject, property) → what the store says of it (see _read)
 
     # ------------------------------------------------------------ public
     def fact(self, element: str, prop: URIRef, value) -> list[list[str]]:
@@ -236,18 +237,27 @@ class Explainer:
 
     # ------------------------------------------------------------ store access
     def _asserted(self, s, p, o) -> bool:
-        return any(q.triple in self.asserted for q in self.store.quads_for_pattern(_term(s), NamedNode(str(p)),
-                                                                                  _term(o)))
+        return _term(o) in self._read(s, p)[1]
 
     def _holds(self, s, p, o) -> bool:
-        return next(self.store.quads_for_pattern(_term(s), NamedNode(str(p)), _term(o)), None) is not None
+        return _term(o) in self._read(s, p)[0]
 
     def _objects(self, s, p):
         """Named objects of (s, p), sorted so explanations are deterministic."""
-        return sorted(URIRef(q.object.value) for q in self.store.quads_for_pattern(_term(s), NamedNode(str(p)), None)
-                      if isinstance(q.object, NamedNode))
+        return self._read(s, p)[2]
+
+    def _read(self, s, p) -> tuple:
+        """(s, p)'s objects, those asserted, and its named objects sorted as rdflib IRIs: the store
+        is read once per (subject, property)."""
+        key = (s, p)
+        if key not in self._reads:
+            quads = list(self.store.quads_for_pattern(_term(s), NamedNode(str(p)), None))
+            self._reads[key] = ({q.object for q in quads}, {q.object for q in quads if q.triple in self.asserted},
+                                sorted(URIRef(q.object.value) for q in quads if isinstance(q.object, NamedNode)))
+        return self._reads[key]
 
 
+@lru_cache(maxsize=65536)
 def _term(o):
     """rdflib term → pyoxigraph term (literals included)."""
     if isinstance(o, URIRef):

@@ -72,3 +72,32 @@ def test_zone_nesting_and_exposure_are_explained(rows):
 def test_component_filter(rows):
     result = CliRunner().invoke(main, ["threats", str(EXAMPLE), "--component", "logs", "--format", "json"])
     assert {r["component"] for r in json.loads(result.stdout)} == {"logs"}
+
+
+def _models():
+    import yaml
+
+    from bench.generate import generate
+    from kg.model.load import load_model, parse_model
+    yield parse_model(yaml.safe_dump(generate(100, seed=7, system="gen-100")), "gen-100.yaml")
+    for path in sorted(EXAMPLE.parent.glob("*.yaml")):
+        yield load_model(path)
+
+
+def test_one_element_answers_as_the_whole_system(with_catalogs):
+    """The rows of one element, asked of a fresh analysis (its own VALUES-bound queries, conditions
+    and explanations read for it alone), are the whole system's rows of that element, byte for byte,
+    on a generated 100-component system and every example; and asking again (everything read once
+    per analysis) answers the same."""
+    from kg.analysis import analyse
+    from kg.threats import candidates, threat_rows
+    for model in _models():
+        whole = candidates(analyse(model))
+        ids = sorted({r["component"] for r in whole})
+        alone = analyse(model)
+        for element in ids[:3] + ids[-2:]:
+            expected = json.dumps([r for r in whole if r["component"] == element])
+            assert json.dumps(candidates(alone, element)) == expected, (model.system, element)
+            assert json.dumps(threat_rows(alone, element)) == json.dumps(
+                [r for r in whole if r["component"] == element and not r.get("excluded_by")])
+        assert json.dumps(candidates(alone)) == json.dumps(whole), model.system
