@@ -42,15 +42,20 @@ def records(solutions) -> list[dict]:
     return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in solutions]
 
 
+VALUES_CHUNK = 200   # rows per query: Virtuoso refuses a query whose SQL translation grows past 10,000 lines
+
+
 def run_values(store, name: str, rows) -> list:
     """Run a named query whose `$values` placeholder takes the rows of its VALUES block, written into
-    the query text as escaped terms (bound values steer the query plan, substitutions do not).
+    the query text as escaped terms (bound values steer the query plan, substitutions do not), at most
+    VALUES_CHUNK rows per query: each of its solutions must depend on one row only.
     rows: tuples of pyoxigraph terms (or single terms for a one-variable VALUES). No rows, no answers."""
-    rows = list(rows)
-    if not rows:
-        return []
-    block = " ".join(f"({' '.join(map(str, r))})" if isinstance(r, tuple) else str(r) for r in rows)
-    return list(store.query(text(name).replace("$values", block), use_default_graph_as_union=True))
+    rows, found = list(rows), []
+    for start in range(0, len(rows), VALUES_CHUNK):
+        block = " ".join(f"({' '.join(map(str, r))})" if isinstance(r, tuple) else str(r)
+                         for r in rows[start:start + VALUES_CHUNK])
+        found += store.query(text(name).replace("$values", block), use_default_graph_as_union=True)
+    return found
 
 
 def run_among(store, name: str, variable: str, iris) -> list:
