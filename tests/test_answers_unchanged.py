@@ -10,14 +10,13 @@ meant to change answers records them again:
 import hashlib
 import json
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from bench.generate import generate
 from kg.analysis import analyse
-from kg.assessment import Assessment, profile_key
+from kg.assessment import Assessment
 from kg.coverage import IN_PLACE
 from kg.model.load import parse_model
 from kg.profiles import DEFAULT_PROFILE, builtin, load
