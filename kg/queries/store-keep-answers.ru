@@ -1,4 +1,4 @@
-# Keep a version's answers (its assessment, as JSON), replacing those of an earlier release or build.
+# Keep a version's answers (its assessment: JSON, zlib-compressed, in base64), replacing those of an earlier release or build.
 DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> { $version tm:answers ?text } } ;
 DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> { $version tm:answersUnder ?release } } ;
 DELETE WHERE { GRAPH <https://w3id.org/threatkg/graph/registry> { $version tm:answersBuild ?build } } ;
