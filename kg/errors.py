@@ -5,6 +5,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
+EXIT_GATE = 3          # `threatkg diff --fail-on`: a condition held (the output is printed anyway)
 
 
 @dataclass(frozen=True)

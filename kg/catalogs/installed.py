@@ -80,7 +80,22 @@ def current(home_dir: Path | None = None) -> Installation | None:
     link = catalogs_root(home_dir) / "current"
     if not link.is_symlink() and not link.exists():
         return None
-    path = link.resolve()
+    return _installation(link.resolve())
+
+
+def named(release: str, home_dir: Path | None = None) -> Installation:
+    """An installed release by its id (THREATKG_HOME/catalogs/releases/<id>); InputError naming the
+    installed ones when it is not there."""
+    folder = catalogs_root(home_dir) / "releases"
+    if not release or "/" in release or not (folder / release / MANIFEST).is_file():
+        known = ", ".join(sorted(p.name for p in folder.glob("*") if (p / MANIFEST).is_file())) or "none"
+        raise InputError(Problem(release, f"no such installed catalog release (installed: {known}; "
+                                          "`threatkg catalogs fetch` installs the current one)"))
+    return _installation(folder / release)
+
+
+def _installation(path: Path) -> Installation:
+    """The release in this folder, its manifest checked."""
     manifest_path = path / MANIFEST
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

@@ -28,9 +28,10 @@ catalogs_store = click.option("--store", "store", metavar="URL", default=None,
 
 
 def profile_option(default: str | None = None, required: bool = False,
-                   what: str = "The requirement profile", unset: str | None = None):
-    """--profile: a built-in profile or a profile YAML file (`unset` says what no profile means)."""
-    return click.option("--profile", "profile_name", default=default, required=required,
-                        show_default=default is not None,
+                   what: str = "The requirement profile", unset: str | None = None, multiple: bool = False):
+    """--profile: a built-in profile or a profile YAML file (`unset` says what no profile means;
+    `multiple`: repeatable, given as `profile_names`)."""
+    return click.option("--profile", "profile_names" if multiple else "profile_name", default=default,
+                        required=required, multiple=multiple, show_default=default is not None,
                         help=f"{what}: a built-in profile ({', '.join(builtin())}) or the path of a profile "
                              f"YAML file{f' (default: {unset})' if unset else ''}.")
