@@ -69,20 +69,24 @@ def at_revision(argument: str) -> Source:
 def stored(argument: str, url: str) -> Source:
     """NAME@VERSION of a system in the store: the model file that version was made from."""
     name, version = argument.rsplit("@", 1)
+    systems, kept = _kept(url, name)
+    if name not in systems:
+        raise InputError(Problem(argument, f"no such system in the store {url} (stored: {', '.join(systems) or 'none'})"))
+    if version not in kept:
+        raise InputError(Problem(argument, f"no version '{version}' of {name} in the store: only the current and "
+                                           f"the previous versions are kept, older ones are dropped "
+                                           f"(kept: {', '.join(sorted(kept))})"))
+    source_name, source_text = kept[version]
+    return Source(argument, source_name, source_text)
+
+
+def _kept(url: str, name: str) -> tuple[list[str], dict[str, tuple[str, str]]]:
+    """The store's systems, and each kept version of `name` (by id, `current` and `previous`) →
+    (file name, text). The store is closed on return (an embedded one is locked while open)."""
     found = open_store(url)
-    if name not in registry.snapshot(found).systems:
-        known = ", ".join(sorted(registry.snapshot(found).systems)) or "none"
-        raise InputError(Problem(argument, f"no such system in the store {url} (stored: {known})"))
-    versions = {}
+    kept = {}
     for row in found.query(text("store-version-sources"), None, None, {"system": NamedNode(str(model_iri(name)))}):
         entry = (row["sourceName"].value, row["sourceText"].value)
-        versions[row["version"].value.rsplit("/", 1)[-1]] = entry
-        for role in ROLES:
-            if row[role].value == "true":
-                versions[role] = entry
-    if version not in versions:
-        kept = ", ".join(sorted(versions))
-        raise InputError(Problem(argument, f"no version '{version}' of {name} in the store: only the current and "
-                                           f"the previous versions are kept, older ones are dropped (kept: {kept})"))
-    source_name, source_text = versions[version]
-    return Source(argument, source_name, source_text)
+        kept[row["version"].value.rsplit("/", 1)[-1]] = entry
+        kept.update({role: entry for role in ROLES if row[role].value == "true"})
+    return sorted(registry.snapshot(found).systems), kept
