@@ -21,9 +21,10 @@ IMPLEMENTS = TM.implements
 def compare(old: Assessment, new: Assessment, profiles: list[Profile]) -> dict:
     """The changes from `old` to `new`, with the states and coverage of each profile."""
     structure = model_changes(old.analysis.model, new.analysis.model)
-    gained, lost = threat_changes(old, new)
+    before, after = _threat_rows(old), _threat_rows(new)
+    gained, lost = threat_changes(before, after, _open_in_place(new))
     states = {p.id: state_changes(old.coverage(p), new.coverage(p)) for p in profiles}
-    opened = {p.id: newly_open(old.coverage(p), new.coverage(p), _threat_rows(new)) for p in profiles}
+    opened = {p.id: newly_open(old.coverage(p), new.coverage(p), after) for p in profiles}
     coverage = {p.id: coverage_change(old.coverage(p), new.coverage(p)) for p in profiles}
     decisions = decision_changes(old, new)
     return {"old": old.analysis.model.system, "new": new.analysis.model.system,
@@ -124,10 +125,9 @@ def _entry(pair, row: dict, open_pairs: set | None = None) -> dict:
     return entry
 
 
-def threat_changes(old: Assessment, new: Assessment) -> tuple[list[dict], list[dict]]:
-    """The (element, threat) pairs gained (with their residual risk and whether open) and lost."""
-    before, after = _threat_rows(old), _threat_rows(new)
-    open_pairs = _open_in_place(new)
+def threat_changes(before: dict, after: dict, open_pairs: set) -> tuple[list[dict], list[dict]]:
+    """The (element, threat) pairs gained (with their residual risk and whether open: `open_pairs`,
+    those of the new side nothing in place addresses) and lost, from the two sides' `_threat_rows`."""
     gained = [_entry(pair, after[pair], open_pairs) for pair in sorted(after.keys() - before.keys())]
     lost = [_entry(pair, before[pair]) for pair in sorted(before.keys() - after.keys())]
     return gained, lost
