@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 from kg.analysis import Analysis
-from kg.coverage import IN_PLACE
+from kg.coverage import IN_PLACE, OPEN_STATES
 from kg.coverage import coverage as profile_coverage
 from kg.folding import folded
 from kg.folding import folds as fold_pairs
@@ -96,9 +96,7 @@ class Assessment:
         return self
 
     def status(self, profile: Profile) -> dict:
-        """(element, threat id) → {open: bool, by: [what addresses it]} for the pairs the profile covers."""
-        out = {}
-        for c in self.coverage(profile)["components"]:
-            out.update({(c["component"], t): {"open": True, "by": []} for t in c["open"]})
-            out.update({(c["component"], t): {"open": False, "by": by} for t, by in c["addressed_by"].items()})
-        return out
+        """(element, threat id) → its state {state, by, requires} (kg.coverage.state_of) and `open`
+        (required or uncovered), for the pairs the profile covers."""
+        return {(c["component"], t): {**state, "open": state["state"] in OPEN_STATES}
+                for c in self.coverage(profile)["components"] for t, state in c["states"].items()}

@@ -1,12 +1,18 @@
-"""Coverage of a model by a requirement profile: per component and for the system, the inherited
-threats, the ones addressed (by which requirement or control, with the chain) and the open ones.
+"""Coverage of a model by a requirement profile: per component, zone, STRIDE property and for the
+system, the inherited threats and the state of each (element, threat) pair.
 
-The rule (`_addressed_by`), closed-world, never OWL: a pair (element, threat) in scope is addressed
-by each requirement the element may count on (the ones it implements, plus the profile's members
-when the profile is of kind requirements) that addresses the threat through a mapping chain, and by
-each control covering the element that mitigates the threat or one of the pair's STRIDE categories;
-a pair nothing addresses is open. It is a set join: threat → the requirements addressing it,
-intersected with what the element may use; elements that count on the same things share the work."""
+The rule (`_addressed_by`), closed-world, never OWL: a pair in scope is addressed by each
+requirement the element may count on (the ones it implements, plus the profile's members when the
+profile is of kind requirements) that addresses the threat through a mapping chain, and by each
+control covering the element that mitigates the threat or one of the pair's STRIDE categories. It
+is a set join: threat → the requirements addressing it, intersected with what the element may use;
+elements that count on the same things share the work.
+
+A pair's state (`state_of`) follows from what addresses it:
+    mitigated   an implemented requirement or an existing control addresses it (`by`, with the chain);
+    required    only requirements of the profile address it, none implemented yet (`requires`);
+    uncovered   nothing in the profile addresses it.
+`addressed` (covered by the profile) is mitigated + required; `open` is required + uncovered."""
 
 from collections import defaultdict
 
@@ -15,6 +21,10 @@ from kg.namespaces import model_iri
 from kg.ontology import stride
 from kg.profiles import Profile
 from kg.threats import threat_rows
+
+STATES = ("mitigated", "required", "uncovered")
+OPEN_STATES = frozenset({"required", "uncovered"})
+IN_PLACE_KINDS = frozenset({"implemented", "control"})     # `addressed_by` kinds that are in place
 
 IN_PLACE = Profile("in-place", "Implemented requirements and existing controls", "properties",
                    "Every inherited threat, addressed only by what the model says is implemented or in place.")
@@ -28,6 +38,17 @@ def _addressed_by(threat: str, categories, may_use: frozenset, covering: dict, a
     for mitigated in (threat, *categories):
         found |= covering.get(mitigated, set())
     return found
+
+
+def state_of(by: list[dict]) -> dict:
+    """A pair's state from its `addressed_by` entries: {state, by (what mitigates it), requires
+    (the profile's requirements that would)}."""
+    in_place = [b for b in by if b["kind"] in IN_PLACE_KINDS]
+    if in_place:
+        return {"state": "mitigated", "by": in_place, "requires": []}
+    if by:
+        return {"state": "required", "by": [], "requires": [b["id"] for b in by]}
+    return {"state": "uncovered", "by": [], "requires": []}
 
 
 def _frozen(covering: dict) -> frozenset:
@@ -113,8 +134,16 @@ def _in_scope(row, profile: Profile, members: set) -> bool:
     return True
 
 
-def _ratio(addressed: int, total: int) -> float:
-    return round(addressed / total, 3) if total else 1.0
+def _ratio(part: int, total: int) -> float:
+    return round(part / total, 3) if total else 1.0
+
+
+def _counts(threats: int, states: dict) -> dict:
+    """The counts of a part (component, zone, property, system) from its pairs' states."""
+    n = {state: states.get(state, 0) for state in STATES}
+    addressed = n["mitigated"] + n["required"]
+    return {"threats": threats, **n, "addressed": addressed, "open": n["required"] + n["uncovered"],
+            "ratio": _ratio(addressed, threats), "implemented_ratio": _ratio(n["mitigated"], threats)}
 
 
 def _report(analysis, profile, in_scope, element_iri, counts: _Counts):
@@ -123,24 +152,26 @@ def _report(analysis, profile, in_scope, element_iri, counts: _Counts):
     components = {}
     for r in in_scope:
         c = components.setdefault(r["component"], {"component": r["component"], "zone": zone_of.get(r["component"]),
-                                                   "threats": [], "addressed": [], "open": [], "addressed_by": {},
-                                                   "stride": {}})
+                                                   "threats": [], "addressed_by": {}, "states": {},
+                                                   **{state: [] for state in STATES}, "stride": {}})
         c["threats"].append(r["threat"])
         letters = r["stride"] or _own_letter(r)
         by = counts.entries(element_iri[r["component"]], r["iri"], letters)
+        state = state_of(by)
+        c["states"][r["threat"]] = state
+        c[state["state"]].append(r["threat"])
         if by:
-            c["addressed"].append(r["threat"])
             c["addressed_by"][r["threat"]] = by
-        else:
-            c["open"].append(r["threat"])
         for letter in letters:
-            s = c["stride"].setdefault(letter, {"threats": 0, "addressed": 0})
-            s["threats"] += 1
-            s["addressed"] += bool(by)
+            c["stride"].setdefault(letter, {"threats": 0, **{s: 0 for s in STATES}})
+            c["stride"][letter]["threats"] += 1
+            c["stride"][letter][state["state"]] += 1
     for c in components.values():
+        c["addressed"] = c["mitigated"] + c["required"]
+        c["open"] = c["required"] + c["uncovered"]
         c["ratio"] = _ratio(len(c["addressed"]), len(c["threats"]))
-        for s in c["stride"].values():
-            s["ratio"] = _ratio(s["addressed"], s["threats"])
+        c["implemented_ratio"] = _ratio(len(c["mitigated"]), len(c["threats"]))
+        c["stride"] = {letter: _counts(s["threats"], s) for letter, s in c["stride"].items()}
     result = {"system": analysis.model.system, "profile": {"id": profile.id, "title": profile.title,
                                                            "kind": profile.kind},
               "components": sorted(components.values(), key=lambda c: c["component"])}
@@ -152,21 +183,18 @@ def _report(analysis, profile, in_scope, element_iri, counts: _Counts):
 
 
 def _totals(components):
-    threats = sum(len(c["threats"]) for c in components)
-    done = sum(len(c["addressed"]) for c in components)
-    return {"threats": threats, "addressed": done, "open": threats - done, "ratio": _ratio(done, threats)}
+    states = {state: sum(len(c[state]) for c in components) for state in STATES}
+    return _counts(sum(len(c["threats"]) for c in components), states)
 
 
 def _properties(components):
     out = {}
     for category in stride():
-        letter = category.letter
-        threats = sum(c["stride"].get(letter, {}).get("threats", 0) for c in components)
-        done = sum(c["stride"].get(letter, {}).get("addressed", 0) for c in components)
-        out[category.property_id] = {"category": category.id, "threats": threats, "addressed": done,
-                     "ratio": _ratio(done, threats), "satisfied": done == threats,
-                     "unsatisfied_on": [c["component"] for c in components
-                                        if c["stride"].get(letter, {}).get("ratio", 1.0) < 1.0]}
+        parts = [c["stride"][category.letter] for c in components if category.letter in c["stride"]]
+        counts = _counts(sum(p["threats"] for p in parts), {s: sum(p[s] for p in parts) for s in STATES})
+        out[category.property_id] = {"category": category.id, **counts, "satisfied": counts["uncovered"] == 0,
+                                     "unsatisfied_on": [c["component"] for c in components
+                                                        if c["stride"].get(category.letter, {}).get("uncovered")]}
     return out
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from kg.catalogs import installed
 from kg.cli import main
 from kg.diff import compare, sources
-from kg.diff.comparison import component_states, is_empty
+from kg.diff.comparison import is_empty
 from kg.model.load import load_model
 from kg.profiles import DEFAULT_PROFILE, load
 from kg.store import open_store
@@ -100,7 +100,7 @@ def test_coverage_lost_on_auth_service(assessed):
     old, _, diff, profile = assessed
     auth = next(c for c in old.coverage(profile)["components"] if c["component"] == "auth-service")
     only = {t for t, by in auth["addressed_by"].items() if {b["id"] for b in by if b["kind"] != "profile"} == {REMOVED}}
-    assert only and all(component_states(auth)[t] == "mitigated" for t in only)
+    assert only and all(auth["states"][t]["state"] == "mitigated" for t in only)
     changed = {(s["threat"]): s for s in diff["states"][profile.id] if s["element"] == "auth-service"}
     assert set(changed) == only
     assert all(s["old"] == "mitigated" and s["new"] != "mitigated" for s in changed.values())

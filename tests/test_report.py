@@ -77,7 +77,7 @@ def test_threats_carry_explanations_risk_and_official_pages(data):
     for threat in gateway["threats"]:
         assert threat["explanations"] and all(threat["explanations"])
         assert {"score", "rating", "reasons"} <= threat["risk"].keys()
-        assert threat["status"] in {"open", "addressed"}
+        assert threat["state"] in {"mitigated", "uncovered"} and threat["open"] == (threat["state"] == "uncovered")
     assert data["threats"]["CAPEC-66"]["url"] == "https://capec.mitre.org/data/definitions/66.html"
     assert data["threats"]["Spoofing"]["url"].startswith("https://")
 

@@ -61,9 +61,11 @@ def test_coverage_json_per_component(catalog_home):
     components = {c["component"]: c for c in result["components"]}
     assert {"ai-model", "api-gateway", "data-layer", "training-pipeline"} <= set(components)
     for c in components.values():
-        assert set(c["addressed"]) | set(c["open"]) == set(c["threats"])
-        assert not set(c["addressed"]) & set(c["open"])
+        assert set(c["mitigated"]) | set(c["required"]) | set(c["uncovered"]) == set(c["threats"])
+        assert sum(map(len, (c["mitigated"], c["required"], c["uncovered"]))) == len(c["threats"])
+        assert c["addressed"] == c["mitigated"] + c["required"] and c["open"] == c["required"] + c["uncovered"]
         assert c["ratio"] == pytest.approx(len(c["addressed"]) / len(c["threats"]), abs=1e-3)
+        assert c["implemented_ratio"] == pytest.approx(len(c["mitigated"]) / len(c["threats"]), abs=1e-3)
         for threat in c["addressed"]:
             assert c["addressed_by"][threat]
     assert set(result["properties"]) == {"Authentication", "Integrity", "NonRepudiation", "Confidentiality",

@@ -115,6 +115,7 @@ def test_coverage_and_report_equal_the_in_memory_analysis(kind, filled, classic)
     profile = load("asvs-4.0.3-L1")
     result = coverage(analysis, profile)
     assert (result["totals"]["addressed"], result["totals"]["threats"]) == (119, 157)
+    assert (result["totals"]["mitigated"], result["totals"]["required"], result["totals"]["uncovered"]) == (78, 41, 38)
     assert result == coverage(classic, profile)
     assert build(analysis, profile) == build(classic, profile)
 
@@ -131,11 +132,12 @@ def test_every_named_query_answers_the_same_on_a_server_as_embedded(kind, name, 
 def test_cross_system_questions(kind, filled):
     store = filled(kind)
     exposed = across.exposed(store, CAPEC_66, IN_PLACE)
-    assert {(r["system"], r["component"], r["status"]) for r in exposed} >= {("ai-system", "data-layer", "addressed")}
+    assert {(r["system"], r["component"], r["state"]) for r in exposed} >= {("ai-system", "data-layer", "mitigated")}
     assert exposed == across.exposed(filled("embedded"), CAPEC_66, IN_PLACE)
     by_system = across.coverage_by_system(store, load("asvs-4.0.3-L1"))
     assert [r["system"] for r in by_system] == ["ai-system", SECOND]
     assert (by_system[0]["addressed"], by_system[0]["threats"]) == (119, 157)
+    assert (by_system[0]["mitigated"], by_system[0]["required"], by_system[0]["uncovered"]) == (78, 41, 38)
     assert by_system == across.coverage_by_system(filled("embedded"), load("asvs-4.0.3-L1"))
 
 
@@ -159,7 +161,8 @@ def test_cross_system_questions_over_a_hundred_systems(with_catalogs):
     for system in ("sys-007", "sys-042"):
         rows = threat_rows(analyse(parse_model(texts[system], f"{system}.yaml")), threat=CAPEC_66, explain=False)
         assert (system in inheriting) == bool(rows)
-    assert inheriting and all(r["status"] in ("open", "addressed") for r in exposed)
+    assert inheriting and all(r["state"] in ("mitigated", "uncovered") and r["open"] == (r["state"] == "uncovered")
+                              for r in exposed)
 
 
 @pytest.mark.parametrize("kind", STORES)

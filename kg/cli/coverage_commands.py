@@ -8,11 +8,12 @@ from kg.cli.options import model_argument, output_format, profile_option, reason
 from kg.profiles import load
 from kg.render import as_json, render
 
-COMPONENT_COLUMNS = ["component", "zone", "threats", "addressed", "open", "ratio"]
+COUNT_COLUMNS = ["threats", "mitigated", "required", "uncovered", "ratio", "implemented_ratio"]
+COMPONENT_COLUMNS = ["component", "zone", *COUNT_COLUMNS]
 
 
 def _summary_rows(result) -> tuple[list, list, list]:
-    components = [{**c, "threats": len(c["threats"]), "addressed": len(c["addressed"]), "open": len(c["open"])}
+    components = [{**c, **{k: len(c[k]) for k in ("threats", "mitigated", "required", "uncovered")}}
                   for c in result["components"]]
     components.append({"component": "(system)", "zone": "", **result["totals"]})
     properties = [{"property": name, **p, "unsatisfied_on": p["unsatisfied_on"]}
@@ -28,7 +29,10 @@ def _summary_rows(result) -> tuple[list, list, list]:
 @reasoner
 @store_option
 def coverage_command(model, profile_name, fmt, reasoner, store):
-    """Inherited threats per component: addressed (by which requirement or control, and how) and open."""
+    """The state of each inherited threat per component, zone, STRIDE property and system: mitigated
+    (an implemented requirement or existing control addresses it), required (only requirements of the
+    profile not implemented yet do) or uncovered. RATIO is how much the profile covers
+    (mitigated + required), IMPLEMENTED_RATIO how much of it is in place."""
     profile = load(profile_name)
     with assessed(model, reasoner, store) as assessment:
         result = assessment.coverage(profile)
@@ -43,6 +47,6 @@ def coverage_command(model, profile_name, fmt, reasoner, store):
     click.echo(f"{heading}Coverage of {result['system']} by {profile.id}: {profile.title}\n")
     click.echo(render(components, fmt, COMPONENT_COLUMNS))
     click.echo(f"\n{heading}Per STRIDE property\n")
-    click.echo(render(properties, fmt, ["property", "category", "threats", "addressed", "ratio", "unsatisfied_on"]))
+    click.echo(render(properties, fmt, ["property", "category", *COUNT_COLUMNS, "unsatisfied_on"]))
     click.echo(f"\n{heading}Per zone\n")
-    click.echo(render(zones, fmt, ["zone", "threats", "addressed", "open", "ratio"]))
+    click.echo(render(zones, fmt, ["zone", *COUNT_COLUMNS]))

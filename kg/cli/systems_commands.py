@@ -77,7 +77,7 @@ def remove_systems(names, store):
 @store_option
 @profile_option(what="What counts as addressing a threat besides what each system implements or has in place",
                 unset="nothing more")
-@click.option("--open", "only_open", is_flag=True, help="Only where the threat is left open.")
+@click.option("--open", "only_open", is_flag=True, help="Only where the threat is open: required (not implemented yet) or uncovered.")
 @output_format("table", "json", "csv")
 def threat_across(threat_id, store, profile_name, only_open, fmt):
     """Which systems and components inherit THREAT_ID (e.g. CAPEC-66), and whether each leaves it open
@@ -87,8 +87,8 @@ def threat_across(threat_id, store, profile_name, only_open, fmt):
         raise InputError(Problem(threat_id, f"not a catalog id (known forms: {known_forms()})"))
     rows = across.exposed(_open(store), str(iri), load(profile_name) if profile_name else IN_PLACE)
     if only_open:
-        rows = [r for r in rows if r["status"] == "open"]
-    _print(render(rows, fmt, ["system", "component", "threat", "status", "addressed_by"]))
+        rows = [r for r in rows if r["open"]]
+    _print(render(rows, fmt, ["system", "component", "threat", "state", "by", "requires"]))
 
 
 @systems_group.command("coverage")
@@ -98,7 +98,8 @@ def threat_across(threat_id, store, profile_name, only_open, fmt):
 def coverage_across(store, profile_name, fmt):
     """The profile's coverage of every system in the store, one line per system."""
     rows = across.coverage_by_system(_open(store), load(profile_name))
-    _print(render(rows, fmt, ["system", "components", "threats", "addressed", "open", "ratio", "weakest"]))
+    _print(render(rows, fmt, ["system", "components", "threats", "mitigated", "required", "uncovered", "ratio", "implemented_ratio",
+                             "weakest"]))
 
 
 @systems_group.command("query")

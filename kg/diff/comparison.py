@@ -6,7 +6,7 @@ JSON-ready data, computed from the two assessments only."""
 from rdflib import RDF, RDFS, URIRef
 
 from kg.assessment import Assessment
-from kg.coverage import IN_PLACE
+from kg.coverage import IN_PLACE, OPEN_STATES
 from kg.model.load import Model
 from kg.namespaces import MODEL, TM
 from kg.ontology import ontology
@@ -14,7 +14,6 @@ from kg.profiles import Profile
 
 KINDS = {TM.DataFlow: "flows", TM.TrustZone: "zones", TM.Control: "controls", TM.System: "system"}
 SECTIONS = ["components", "flows", "zones", "controls", "requirements"]
-OPEN = {"required", "uncovered"}
 IMPLEMENTS = TM.implements
 
 
@@ -22,7 +21,7 @@ def compare(old: Assessment, new: Assessment, profiles: list[Profile]) -> dict:
     """The changes from `old` to `new`, with the states and coverage of each profile."""
     structure = model_changes(old.analysis.model, new.analysis.model)
     before, after = _threat_rows(old), _threat_rows(new)
-    gained, lost = threat_changes(before, after, _open_in_place(new))
+    gained, lost = threat_changes(before, after, _in_place(new))
     states = {p.id: state_changes(old.coverage(p), new.coverage(p)) for p in profiles}
     opened = {p.id: newly_open(old.coverage(p), new.coverage(p), after) for p in profiles}
     coverage = {p.id: coverage_change(old.coverage(p), new.coverage(p)) for p in profiles}
@@ -109,45 +108,32 @@ def _threat_rows(assessment: Assessment) -> dict[tuple[str, str], dict]:
     return out
 
 
-def _open_in_place(assessment: Assessment) -> set[tuple[str, str]]:
-    """The pairs nothing in place addresses."""
-    return {pair for pair, status in assessment.status(IN_PLACE).items() if status["open"]}
+def _in_place(assessment: Assessment) -> dict[tuple[str, str], str]:
+    """(element, threat id) → its state by what is implemented or in place."""
+    return {pair: status["state"] for pair, status in assessment.status(IN_PLACE).items()}
 
 
-def _entry(pair, row: dict, open_pairs: set | None = None) -> dict:
+def _entry(pair, row: dict, in_place: dict | None = None) -> dict:
     risk = row.get("risk") or {}
     entry = {"element": pair[0], "threat": pair[1], "label": row.get("label", ""),
              "risk": {"score": risk.get("score"), "rating": risk.get("rating")}}
-    if open_pairs is not None:
-        state = row.get("state")
-        entry["state"] = state
-        entry["open"] = state in OPEN if state else pair in open_pairs
+    if in_place is not None:
+        entry["state"] = in_place.get(pair, "uncovered")
+        entry["open"] = entry["state"] in OPEN_STATES
     return entry
 
 
-def threat_changes(before: dict, after: dict, open_pairs: set) -> tuple[list[dict], list[dict]]:
-    """The (element, threat) pairs gained (with their residual risk and whether open: `open_pairs`,
-    those of the new side nothing in place addresses) and lost, from the two sides' `_threat_rows`."""
-    gained = [_entry(pair, after[pair], open_pairs) for pair in sorted(after.keys() - before.keys())]
+def threat_changes(before: dict, after: dict, in_place: dict) -> tuple[list[dict], list[dict]]:
+    """The (element, threat) pairs gained (with their residual risk and their state by what is in
+    place on the new side: `in_place`) and lost, from the two sides' `_threat_rows`."""
+    gained = [_entry(pair, after[pair], in_place) for pair in sorted(after.keys() - before.keys())]
     lost = [_entry(pair, before[pair]) for pair in sorted(before.keys() - after.keys())]
     return gained, lost
 
 
 # ------------------------------------------------------------ states and coverage
-def component_states(component: dict) -> dict[str, str]:
-    """Threat id → state of a coverage component: its `states` when coverage gives them, else read
-    from what addresses each threat (something in place: mitigated; only the profile: required;
-    nothing: uncovered)."""
-    if "states" in component:
-        return component["states"]
-    states = {t: "uncovered" for t in component["open"]}
-    for threat, by in component["addressed_by"].items():
-        states[threat] = "mitigated" if any(b["kind"] != "profile" for b in by) else "required"
-    return states
-
-
 def _states(result: dict) -> dict[tuple[str, str], str]:
-    return {(c["component"], t): s for c in result["components"] for t, s in component_states(c).items()}
+    return {(c["component"], t): s["state"] for c in result["components"] for t, s in c["states"].items()}
 
 
 def state_changes(old: dict, new: dict) -> list[dict]:
@@ -162,7 +148,7 @@ def newly_open(old: dict, new: dict, rows: dict) -> list[dict]:
     with their residual risk: what a change leaves to be done."""
     before, after = _states(old), _states(new)
     return [{**_entry(pair, rows.get(pair, {})), "state": state, "was": before.get(pair)}
-            for pair, state in sorted(after.items()) if state in OPEN and before.get(pair) not in OPEN]
+            for pair, state in sorted(after.items()) if state in OPEN_STATES and before.get(pair) not in OPEN_STATES]
 
 
 def _ratios(part: dict | None) -> dict:

@@ -55,7 +55,7 @@ def sections(diff: dict) -> list[tuple[str, list[dict], list[str]]]:
         structure += [{"section": section, "change": "changed", "id": eid,
                        "details": "; ".join(f"{f}: {_values(v['old'])} → {_values(v['new'])}" for f, v in fields.items())}
                       for eid, fields in changes["changed"].items()]
-    gained = [{**g, "risk": _risk(g), "open": "open" if g["open"] else "addressed"} for g in diff["threats"]["gained"]]
+    gained = [{**g, "risk": _risk(g)} for g in diff["threats"]["gained"]]
     lost = [{**g, "risk": _risk(g)} for g in diff["threats"]["lost"]]
     states = [{"profile": p, **s} for p, changes in diff["states"].items() for s in changes]
     opened = [{"profile": p, **o, "risk": _risk(o), "was": o["was"] or "(new)"}
@@ -68,7 +68,7 @@ def sections(diff: dict) -> list[tuple[str, list[dict], list[str]]]:
                   for p, change in diff["coverage"].items() for c in change["components"]]
     decisions = [{"finding": str(d.get("message", d))} for d in diff["decisions"]]
     found = [("Model changes", structure, ["section", "change", "id", "details"]),
-             ("Threats gained", gained, ["element", "threat", "label", "risk", "open"]),
+             ("Threats gained", gained, ["element", "threat", "label", "risk", "state"]),
              ("Threats lost", lost, ["element", "threat", "label", "risk"]),
              ("Newly open", opened, ["profile", "element", "threat", "label", "risk", "state", "was"]),
              ("States changed", states, ["profile", "element", "threat", "old", "new"]),

@@ -20,7 +20,7 @@ from rdflib.namespace import DCTERMS, RDFS
 
 from kg import __version__
 from kg.analysis import Analysis
-from kg.coverage import coverage
+from kg.coverage import OPEN_STATES, STATES, coverage
 from kg.diagram import render_svg
 from kg.namespaces import model_iri
 from kg.ontology import stride_letters
@@ -30,7 +30,7 @@ from kg.risk import add_risk
 from kg.threats import threat_rows
 
 RATINGS = ("critical", "high", "medium", "low")
-OPEN, ADDRESSED, OUT_OF_SCOPE = "open", "addressed", "not in profile"
+OUT_OF_SCOPE = "not in profile"     # the state of a row the profile does not cover
 
 
 def anchor(element_id: str) -> str:
@@ -61,10 +61,8 @@ class _Builder:
         self.profile = profile
         self.rows = add_risk(analysis, threat_rows(analysis)) if rated is None else rated
         self.coverage = coverage(analysis, profile, self.rows) if covered is None else covered
-        self.status = {}
-        for c in self.coverage["components"]:
-            self.status.update({(c["component"], t): (OPEN, []) for t in c["open"]})
-            self.status.update({(c["component"], t): (ADDRESSED, c["addressed_by"][t]) for t in c["addressed"]})
+        self.states = {(c["component"], t): state for c in self.coverage["components"]
+                       for t, state in c["states"].items()}
         self.kinds = self._threat_kinds()
 
     def query(self, name: str) -> list[dict]:
@@ -125,9 +123,10 @@ class _Builder:
         rows = [r for r in self.rows if r["component"] == element_id]
         out = []
         for r in rows:
-            status, by = self.status.get((element_id, r["threat"]), (OUT_OF_SCOPE, []))
+            state = self.states.get((element_id, r["threat"]), {"state": OUT_OF_SCOPE, "by": [], "requires": []})
             out.append({"threat": r["threat"], "label": self.kinds[r["threat"]]["label"], "source": r["source"],
-                        "stride": r["stride"], "provenance": r["provenance"], "status": status, "addressed_by": by,
+                        "stride": r["stride"], "provenance": r["provenance"], "state": state["state"],
+                        "open": state["state"] in OPEN_STATES, "by": state["by"], "requires": state["requires"],
                         "risk": r["risk"], "explanations": r["explanations"], "links": r["links"],
                         "url": self.kinds[r["threat"]]["url"]})
         return sorted(out, key=lambda t: (-t["risk"]["score"], natural(t["threat"])))
@@ -135,9 +134,9 @@ class _Builder:
     def element_coverage(self, element_id: str) -> dict:
         found = next((c for c in self.coverage["components"] if c["component"] == element_id), None)
         if found is None:
-            return {"threats": 0, "addressed": 0, "open": 0, "ratio": 1.0}
-        return {"threats": len(found["threats"]), "addressed": len(found["addressed"]), "open": len(found["open"]),
-                "ratio": found["ratio"]}
+            return {"threats": 0, **{s: 0 for s in STATES}, "open": 0, "ratio": 1.0, "implemented_ratio": 1.0}
+        return {"threats": len(found["threats"]), **{s: len(found[s]) for s in STATES}, "open": len(found["open"]),
+                "ratio": found["ratio"], "implemented_ratio": found["implemented_ratio"]}
 
     def attributes(self, element_id: str) -> list[dict]:
         """The element's literal facts (attributes, and attack domains inferred), by property label."""
@@ -175,9 +174,10 @@ class _Builder:
         gaps = [{"element": e["id"], "element_label": e["label"], "line": e["line"], "anchor": e["anchor"],
                  "threat": t["threat"], "label": t["label"], "source": t["source"], "stride": t["stride"],
                  "provenance": t["provenance"], "risk": t["risk"], "url": t["url"],
+                 "state": t["state"], "requires": t["requires"],
                  "explanation": t["explanations"][0] if t["explanations"] else [],
                  "explanations": len(t["explanations"])}
-                for e in elements for t in e["threats"] if t["status"] == OPEN]
+                for e in elements for t in e["threats"] if t["open"]]
         gaps.sort(key=lambda g: (-g["risk"]["score"], natural(g["element"]), natural(g["threat"])))
         for rank, gap in enumerate(gaps, 1):
             gap["rank"] = rank
@@ -190,8 +190,8 @@ class _Builder:
         return {"zones": count(zones), "components": len(components), "flows": len(flows),
                 "crossing_flows": sum(1 for f in flows if f["crosses"]), "threat_pairs": len(self.rows),
                 "distinct_threats": len(self.kinds), "in_profile": self.coverage["totals"]["threats"],
-                "addressed": self.coverage["totals"]["addressed"], "open": self.coverage["totals"]["open"],
-                "ratio": self.coverage["totals"]["ratio"], "open_by_rating": {r: ratings.get(r, 0) for r in RATINGS}}
+                **{k: self.coverage["totals"][k] for k in (*STATES, "addressed", "open", "ratio", "implemented_ratio")},
+                "open_by_rating": {r: ratings.get(r, 0) for r in RATINGS}}
 
     def catalogs(self) -> list[dict]:
         installed = self.analysis.catalogs

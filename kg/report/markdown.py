@@ -11,6 +11,7 @@ import base64
 import re
 
 from kg.ontology import stride_names
+from kg.coverage import STATES
 from kg.report import RATINGS
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|&#!])")
@@ -49,11 +50,13 @@ def threat_cell(t: dict) -> str:
     return f"{link(t['threat'], t['url'])} {md(t['label'])}"
 
 
-def status(t: dict) -> str:
-    if t["status"] != "addressed":
-        return md(t["status"])
-    by = ", ".join(f"{code(b['id'])} ({md(b['kind'])})" for b in t["addressed_by"])
-    return f"addressed by {by}"
+def state(t: dict) -> str:
+    """A row's state, with what mitigates it or which profile requirements would."""
+    if t["by"]:
+        return f"{md(t['state'])} by " + ", ".join(f"{code(b['id'])} ({md(b['kind'])})" for b in t["by"])
+    if t["requires"]:
+        return f"{md(t['state'])}: " + ", ".join(code(r) for r in t["requires"])
+    return md(t["state"])
 
 
 def chains(explanations: list[list[str]]) -> str:
@@ -82,7 +85,10 @@ def _summary(data) -> list[str]:
             ["Data flows", f"{s['flows']} ({s['crossing_flows']} crossing a trust boundary)"],
             ["Inherited threats (element, threat)", f"{s['threat_pairs']} ({s['distinct_threats']} distinct)"],
             [f"In profile {code(data['profile']['id'])}", str(s["in_profile"])],
-            ["Addressed", f"{s['addressed']} ({percent(s['ratio'])})"], ["Open gaps", f"{s['open']} ({rated})"]]
+            ["Covered by the profile", f"{s['addressed']} ({percent(s['ratio'])})"],
+            ["Mitigated (implemented or in place)", f"{s['mitigated']} ({percent(s['implemented_ratio'])})"],
+            ["Required (in the profile, not implemented)", str(s["required"])],
+            ["Uncovered", str(s["uncovered"])], ["Open gaps (required + uncovered)", f"{s['open']} ({rated})"]]
     return ["## Summary", "", table(["", ""], rows), ""]
 
 
@@ -139,21 +145,26 @@ def _coverage(data) -> list[str]:
     cov, profile = data["coverage"], data["profile"]
     out = [f"## Coverage: {md(profile['title'])}", "", f"Profile {code(profile['id'])} ({md(profile['kind'])}). "
            f"{md(profile['description'])}", "", "### Per element", "", table(
-               ["Element", "Zone", "Threats", "Addressed", "Open", "Coverage"],
-               [[code(c["component"]), code(c["zone"]) if c["zone"] else "(flow)", str(len(c["threats"])),
-                 str(len(c["addressed"])), str(len(c["open"])), percent(c["ratio"])] for c in cov["components"]]
-               + [["**system**", "", str(cov["totals"]["threats"]), str(cov["totals"]["addressed"]),
-                   str(cov["totals"]["open"]), f"**{percent(cov['totals']['ratio'])}**"]]), ""]
+               ["Element", "Zone", *COUNT_HEADERS],
+               [[code(c["component"]), code(c["zone"]) if c["zone"] else "(flow)",
+                 *_counts({**c, **{k: len(c[k]) for k in ("threats", *STATES)}})] for c in cov["components"]]
+               + [["**system**", "", *_counts(cov["totals"])]]), ""]
     out += ["### Per STRIDE property", "", table(
-        ["Property", "Defends against", "Threats", "Addressed", "Coverage", "Satisfied", "Not satisfied on"],
-        [[md(name), md(p["category"]), str(p["threats"]), str(p["addressed"]), percent(p["ratio"]),
-          "yes" if p["satisfied"] else "no", ", ".join(code(e) for e in p["unsatisfied_on"])]
-         for name, p in cov["properties"].items()]), ""]
+        ["Property", "Defends against", *COUNT_HEADERS, "Satisfied", "Not satisfied on"],
+        [[md(name), md(p["category"]), *_counts(p), "yes" if p["satisfied"] else "no",
+          ", ".join(code(e) for e in p["unsatisfied_on"])] for name, p in cov["properties"].items()]), ""]
     out += ["### Per zone", "", table(
-        ["Zone", "Threats", "Addressed", "Open", "Coverage"],
-        [[code(zone) if zone != "(flows)" else "(data flows)", str(z["threats"]), str(z["addressed"]),
-          str(z["open"]), percent(z["ratio"])] for zone, z in cov["zones"].items()]), ""]
+        ["Zone", *COUNT_HEADERS],
+        [[code(zone) if zone != "(flows)" else "(data flows)", *_counts(z)] for zone, z in cov["zones"].items()]), ""]
     return out
+
+
+COUNT_HEADERS = ["Threats", "Mitigated", "Required", "Uncovered", "Covered", "Implemented"]
+
+
+def _counts(part: dict) -> list[str]:
+    """A part's counts by state and its two ratios (covered by the profile, implemented)."""
+    return [*(str(part[k]) for k in ("threats", *STATES)), percent(part["ratio"]), percent(part["implemented_ratio"])]
 
 
 def _gaps(data) -> list[str]:
@@ -161,8 +172,9 @@ def _gaps(data) -> list[str]:
     if not data["open_gaps"]:
         return out + ["No open gap: every threat of the profile is addressed.", ""]
     return out + [table(
-        ["#", "Risk", "Element", "Threat", "STRIDE", "Why"],
+        ["#", "Risk", "Element", "Threat", "State", "STRIDE", "Why"],
         [[str(g["rank"]), risk(g["risk"]), code(g["element"]), f"{link(g['threat'], g['url'])} {md(g['label'])}",
+          state({**g, "by": []}),
           "".join(g["stride"]), md(" → ".join(g["explanation"])) + (f" (+{g['explanations'] - 1} more)"
                                                         if g["explanations"] > 1 else "")]
          for g in data["open_gaps"]]), ""]
@@ -173,13 +185,14 @@ def _element(e: dict, kind: str) -> list[str]:
     where = (f"in zone {code(e['zone'])}" if e.get("zone") else
              f"{code(e['source'])} → {code(e['target'])}" if kind == "flow" else "in no zone")
     out = [f"### {md(e['label'])} ({code(e['id'])})", "",
-           f"{md(e.get('element_type', 'data flow'))} {where}; {len(e['threats'])} threats, {cov['open']} open "
-           f"in the profile ({percent(cov['ratio'])} addressed).", ""]
+           f"{md(e.get('element_type', 'data flow'))} {where}; {len(e['threats'])} threats: {cov['mitigated']} mitigated, "
+           f"{cov['required']} required, {cov['uncovered']} uncovered ({percent(cov['ratio'])} covered by the "
+           f"profile, {percent(cov['implemented_ratio'])} implemented).", ""]
     if not e["threats"]:
         return out
     return out + [table(
-        ["Risk", "Threat", "STRIDE", "Source", "Provenance", "Status", "Why (explanations)", "Risk reasons"],
-        [[risk(t["risk"]), threat_cell(t), "".join(t["stride"]), md(t["source"]), md(t["provenance"]), status(t),
+        ["Risk", "Threat", "STRIDE", "Source", "Provenance", "State", "Why (explanations)", "Risk reasons"],
+        [[risk(t["risk"]), threat_cell(t), "".join(t["stride"]), md(t["source"]), md(t["provenance"]), state(t),
           chains(t["explanations"]), md("; ".join(t["risk"]["reasons"]))] for t in e["threats"]]), ""]
 
 

@@ -41,8 +41,10 @@ def _rule(kind: dict, scores: list[float]) -> dict:
 
 def _message(gap: dict, data: dict) -> str:
     risk = gap["risk"]
-    text = (f"{gap['element']} ({gap['element_label']}) inherits {gap['threat']} {gap['label']}, not addressed "
-            f"under the profile {data['profile']['id']}: residual risk {risk['score']:g} ({risk['rating']}). "
+    left = (f"required by the profile {data['profile']['id']}, not implemented: {', '.join(gap['requires'])}"
+            if gap["requires"] else f"uncovered by the profile {data['profile']['id']}")
+    text = (f"{gap['element']} ({gap['element_label']}) inherits {gap['threat']} {gap['label']}, {left}: "
+            f"residual risk {risk['score']:g} ({risk['rating']}). "
             f"Why: {' → '.join(gap['explanation'])}.")
     if gap["explanations"] > 1:
         text += f" ({gap['explanations'] - 1} more explanations in the HTML or JSON report.)"
@@ -64,7 +66,7 @@ def _result(gap: dict, data: dict, index: dict, uri: str) -> dict:
                                   "kind": "object"}]}],
         "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode("utf-8")).hexdigest()},
         "properties": {"element": gap["element"], "residualRisk": gap["risk"]["score"],
-                       "rating": gap["risk"]["rating"], "stride": gap["stride"], "provenance": gap["provenance"],
+                       "rating": gap["risk"]["rating"], "state": gap["state"], "stride": gap["stride"], "provenance": gap["provenance"],
                        "rank": gap["rank"]},
     }
 

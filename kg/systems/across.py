@@ -6,6 +6,7 @@ release's index of catalog links and its requirement ↔ threat chains."""
 from functools import cache
 
 from kg.assessment import Assessment
+from kg.coverage import OPEN_STATES
 from kg.mapping import MappingIndex
 from kg.profiles import Profile
 from kg.provenance import LinkIndex
@@ -31,7 +32,7 @@ def _assessments(store, snap: registry.Snapshot):
 
 
 def exposed(store, threat: str, profile: Profile) -> list[dict]:
-    """Every element of every system that inherits `threat` (an IRI), open or addressed under the profile."""
+    """Every element of every system that inherits `threat` (an IRI), with its state under the profile."""
     found = []
     for system, assessed in _assessments(store, registry.snapshot(store)):
         ids = {r["threat"] for r in _unfolded(assessed.threats()) if r["iri"] == threat}
@@ -39,9 +40,10 @@ def exposed(store, threat: str, profile: Profile) -> list[dict]:
             continue
         for c in assessed.coverage(profile)["components"]:
             for t in [t for t in c["threats"] if t in ids]:
+                state = c["states"][t]
                 found.append({"system": system, "component": c["component"], "threat": t,
-                              "status": "open" if t in c["open"] else "addressed",
-                              "addressed_by": [b["id"] for b in c["addressed_by"].get(t, [])]})
+                              "state": state["state"], "open": state["state"] in OPEN_STATES,
+                              "by": [b["id"] for b in state["by"]], "requires": state["requires"]})
     return found
 
 

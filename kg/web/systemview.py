@@ -82,7 +82,7 @@ class SystemView:
             return self.assessment.coverage(_builtin(profile))
 
     def status(self, profile: str = DEFAULT_PROFILE) -> dict:
-        """(element, threat id) → {open: bool, by: [what addresses it]} for the pairs the profile covers."""
+        """(element, threat id) → its state {state, by, requires, open} for the pairs the profile covers."""
         self.coverage(profile)
         return self.assessment.status(_builtin(profile))
 

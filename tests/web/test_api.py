@@ -231,5 +231,7 @@ def test_coverage_by_profile(client):
     body = client.get("/api/systems/ai-system/coverage?profile=asvs-4.0.3-L1").get_json()
     assert body["profile"]["id"] == "asvs-4.0.3-L1"
     for c in body["components"]:
-        assert set(c["addressed"]) | set(c["open"]) == set(c["threats"]) and 0 <= c["ratio"] <= 1
+        assert set(c["mitigated"]) | set(c["required"]) | set(c["uncovered"]) == set(c["threats"]) and 0 <= c["ratio"] <= 1
+        assert sum(map(len, (c["mitigated"], c["required"], c["uncovered"]))) == len(c["threats"])
+        assert all(c["states"][t]["requires"] for t in c["required"]) and 0 <= c["implemented_ratio"] <= c["ratio"]
     assert client.get("/api/systems/ai-system/coverage?profile=nope").status_code == 404

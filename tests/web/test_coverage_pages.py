@@ -40,7 +40,7 @@ def test_component_page_shows_risk_badges_and_reasons(client):
     assert details and all('class="badge risk risk-' in d.split("</summary>", 1)[0] for d in details)
     assert "Residual risk" in threats and "it takes input from a less trusted zone → likelihood +0.5" in threats
     assert re.search(r"score = likelihood [\d.]+ × impact \d+ = [\d.]+ \((critical|high|medium|low)\)", threats)
-    assert 'class="badge st-open"' in threats                                 # open under stride-properties
+    assert 'class="badge st-uncovered"' in threats                                 # open under stride-properties
     assert f'href="/system/{SYSTEM}/coverage#c-ai-model"' in text              # links the dashboard
 
 
@@ -56,7 +56,7 @@ def test_threat_groups_are_ordered_by_risk(client):
 
 def test_component_page_shows_what_addresses_a_threat(client):
     text = section(page(client, f"/system/{SYSTEM}/component/api-gateway"), "threats")
-    assert "Addressed by" in text and "existing control" in text
+    assert "Mitigated by" in text and "existing control" in text
     assert f'href="/system/{SYSTEM}/component/gateway-authn"' in text
     assert "an existing control covers it: " in text                          # the reduction, as a reason
 
@@ -155,7 +155,7 @@ def test_threat_page_lists_covering_requirements_with_provenance(client):
 
 def test_threat_page_shows_risk_where_inherited(client):
     inherited = section(page(client, "/threat/CAPEC-66"), "inherited")
-    assert 'class="badge risk risk-' in inherited and "addressed" in inherited
+    assert 'class="badge risk risk-' in inherited and 'class="badge st-mitigated"' in inherited
 
 
 def test_stride_category_is_covered_by_its_property_not_by_model_controls(client):
