@@ -12,8 +12,9 @@ from kg.namespaces import MODEL, TM
 from kg.ontology import ontology
 from kg.profiles import Profile
 
-KINDS = {TM.DataFlow: "flows", TM.TrustZone: "zones", TM.Control: "controls", TM.System: "system"}
-SECTIONS = ["components", "flows", "zones", "controls", "requirements"]
+KINDS = {TM.DataFlow: "flows", TM.TrustZone: "zones", TM.Control: "controls", TM.System: "system",
+         TM.Decision: "decisions"}
+SECTIONS = ["components", "flows", "zones", "controls", "decisions", "requirements"]
 OPEN = {"required", "uncovered"}
 IMPLEMENTS = TM.implements
 
@@ -196,9 +197,10 @@ def decision_findings(assessment: Assessment) -> list[dict]:
 
 
 def decision_changes(old: Assessment, new: Assessment) -> list[dict]:
-    """The decision findings of `new` that `old` did not have."""
-    before = decision_findings(old)
-    return [f for f in decision_findings(new) if f not in before]
+    """The decision findings of `new` that `old` did not have (the same kind of finding about the
+    same decision id, wherever its line)."""
+    before = {(f["kind"], f["decision"]) for f in decision_findings(old)}
+    return [f for f in decision_findings(new) if (f["kind"], f["decision"]) not in before]
 
 
 # ------------------------------------------------------------ summary
