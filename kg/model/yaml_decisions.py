@@ -31,9 +31,10 @@ class Decision:
         self.name = f"decision {item['id']}"
         self.iri = model_iri(model.system, item["id"])
 
-    def problem(self, key, message):
+    def problem(self, key, message, at=None):
+        """A problem with field `key` (None: the entry), at the line of field `at` or of `key`."""
         self.model.problem(f"{key}: {message}" if key else message,
-                           line=self.item.key_lines.get(key, self.item.line), element=self.name)
+                           line=self.item.key_lines.get(at or key, self.item.line), element=self.name)
 
     def add(self, value_prop, obj):
         self.model.graph.add((self.iri, value_prop, obj))
@@ -42,7 +43,7 @@ class Decision:
         item = self.item
         for key in item:
             if key not in FIELDS:
-                self.problem(None, f"unknown field '{key}'{_suggest(key, FIELDS)}")
+                self.problem(None, f"unknown field '{key}'{_suggest(key, FIELDS)}", at=key)
         self.model.lines[self.iri] = item.line
         self.add(RDF.type, TM.Decision)
         self.add(DCTERMS.identifier, Literal(item["id"]))
