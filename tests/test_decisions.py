@@ -262,3 +262,16 @@ def test_diff_fails_on_a_new_stale_decision(tmp_path, with_catalogs):
     assert "decision user-sqli matches no inherited threat" in result.stdout
     assert "failing on stale-decision" in result.stderr
     assert cli("diff", old, old, "--fail-on", "stale-decision").exit_code == 0
+
+
+def test_a_stored_system_has_the_same_decisions(analysed):
+    """Read by the same query from a store's graphs (embedded), with their lines."""
+    from kg.store import open_store, registry
+    from kg.systems import releases, versions
+    path, analysis, rows = analysed
+    store = open_store("memory:")
+    releases.ensure(store)
+    versions.add(store, analysis.model, path.read_text(encoding="utf-8"))
+    stored = versions.analysis(store, registry.snapshot(store), "ai-system")
+    assert decisions(stored) == decisions(analysis)
+    assert findings(stored, rows, today=TODAY) == findings(analysis, rows, today=TODAY)

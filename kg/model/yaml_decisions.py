@@ -25,9 +25,9 @@ SCOPE_NOUNS = {"elements": "a component or flow", "zones": "a zone"}
 class Decision:
     """One entry of `decisions:`, added to the model's graph; its problems recorded on the model."""
 
-    def __init__(self, model, item, sections: dict[str, str]):
-        """`model`: the YamlModel being built; `sections`: element id → its section."""
-        self.model, self.item, self.sections = model, item, sections
+    def __init__(self, model, item):
+        """`model`: the YamlModel being built, its elements already read."""
+        self.model, self.item = model, item
         self.name = f"decision {item['id']}"
         self.iri = model_iri(model.system, item["id"])
 
@@ -36,8 +36,8 @@ class Decision:
         self.model.problem(f"{key}: {message}" if key else message,
                            line=self.item.key_lines.get(at or key, self.item.line), element=self.name)
 
-    def add(self, value_prop, obj):
-        self.model.graph.add((self.iri, value_prop, obj))
+    def add(self, prop, value):
+        self.model.graph.add((self.iri, prop, value))
 
     def build(self):
         item = self.item
@@ -98,7 +98,7 @@ class Decision:
                 self.add(TM.appliesToKind, URIRef(known[value]))
             else:
                 self.problem(key, f"unknown component kind {value!r}{_suggest(value, known)}")
-        elif isinstance(value, str) and self.sections.get(value) in SCOPE_SECTIONS[key]:
+        elif isinstance(value, str) and self.model.sections.get(value) in SCOPE_SECTIONS[key]:
             self.add(SCOPES[key], self.model.iri(value))
         else:
             self.problem(key, f"{value!r} is not {SCOPE_NOUNS[key]} of this model")
@@ -132,8 +132,9 @@ class Decision:
             self.add(prop, Literal(value))
             return value
         if value is not None or required:
+            found = value.isoformat(" ") if isinstance(value, datetime.datetime) else repr(value)
             self.problem(key, "required: a date (YYYY-MM-DD)" if value is None
-                         else f"a date (YYYY-MM-DD); found {value!r}")
+                         else f"a date (YYYY-MM-DD); found {found}")
         return None
 
     def _ticket(self):

@@ -212,7 +212,7 @@ class YamlModel:
         """A decision about some threats of some elements (kg.model.yaml_decisions)."""
         from kg.model.yaml_decisions import Decision   # it reads this module's helpers
         if self._new_id(item, seen, f"decision {item['id']}"):
-            Decision(self, item, self.sections).build()
+            Decision(self, item).build()
 
     def _catalog_ref(self, iri, prop, official_id, kinds_allowed, item, eid, key):
         form = form_of(official_id) if isinstance(official_id, str) else None
