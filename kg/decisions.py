@@ -7,7 +7,10 @@ A decision is about one threat (`threat`), a threat and its descendants (`subtre
 category (`stride`), on listed elements, elements of some kinds, elements in some zones, or all.
 When several apply to a pair, the most specific wins: by element scope first (element id > kind >
 zone > all), then by threat scope (threat > subtree > stride), then the later date, then the
-smaller id. An expired decision (`expires` before today) applies to nothing: it is a finding."""
+smaller id. An expired decision (`expires` before today) applies to nothing: it is a finding.
+
+`rows` are flat threat rows (kg.threats.threat_rows, Assessment.rows or .rated: dicts with
+component, threat (id), iri and stride letters); rows folded under a parent are not looked into."""
 
 import datetime
 from collections import defaultdict

@@ -22,6 +22,7 @@ from kg.namespaces import TM
 from kg.render import render
 from kg.store import open_store, registry, store_url
 from kg.systems import versions
+from kg.threats import threat_rows
 
 THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
 
@@ -112,10 +113,11 @@ def validate(model):
     with warnings_on_stderr():
         m = load_model(model)
     click.echo(f"{model}: valid ({len(m.graph)} triples, system '{m.system}')")
-    if (None, RDF.type, TM.Decision) in m.graph:
+    if (None, RDF.type, TM.Decision) in m.graph:   # the file's own threat rows, never a stored system's
         from kg.decisions import findings
-        with assessed(model, "fast") as assessment:
-            found = findings(assessment.analysis, assessment.rows)
+        with warnings_on_stderr():
+            analysis = analyse(m)
+            found = findings(analysis, threat_rows(analysis, explain=False))
         for finding in found:
             where = f"{model}:{finding['line']}" if finding["line"] else model
             click.echo(f"warning: {where}: {finding['message']}", err=True)
