@@ -78,11 +78,13 @@ def _matches(analysis, rows: list[dict]) -> tuple[dict[str, list], list[dict]]:
                 below[ancestor].add(iri)
     out = {}
     for decision in found:
-        threat = decision["threat"]
-        candidates = {"threat": lambda: by_iri.get(threat["iri"], []),
-                      "subtree": lambda: [r for iri in below.get(threat["iri"], ()) for r in by_iri[iri]],
-                      "stride": lambda: by_letter.get(threat["id"], [])}[threat["by"]]()
-        reaches = decision["reaches"]
+        threat, reaches = decision["threat"], decision["reaches"]
+        if threat["by"] == "threat":
+            candidates = by_iri.get(threat["iri"], [])
+        elif threat["by"] == "subtree":
+            candidates = [r for iri in below.get(threat["iri"], ()) for r in by_iri[iri]]
+        else:
+            candidates = by_letter.get(threat["id"], [])
         out[decision["id"]] = [((r["component"], r["threat"]),
                                 (ELEMENT_RANK[reaches.get(r["component"]) if reaches is not None else None],
                                  THREAT_RANK[threat["by"]]))
