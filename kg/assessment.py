@@ -14,12 +14,16 @@ from functools import cached_property
 
 from kg.analysis import Analysis
 from kg.coverage import IN_PLACE, OPEN_STATES
+from kg.decisions import findings
 from kg.coverage import coverage as profile_coverage
 from kg.folding import folded
 from kg.folding import folds as fold_pairs
 from kg.profiles import Profile
 from kg.risk import add_risk
 from kg.threats import candidates
+
+
+RATED_KEYS = {"risk", "state", "decision"}     # what `rated` adds to a row
 
 
 def profile_key(profile: Profile) -> str:
@@ -51,7 +55,7 @@ class Assessment:
     def rows(self) -> list[dict]:
         """The listed threat rows (kg.threats.threat_rows of the whole model)."""
         if "rated" in self.answers:
-            return [{k: v for k, v in r.items() if k != "risk"} for r in self.answers["rated"]]
+            return [{k: v for k, v in r.items() if k not in RATED_KEYS} for r in self.answers["rated"]]
         return [r for r in self.candidates if not r.get("excluded_by")]
 
     @property
@@ -61,9 +65,26 @@ class Assessment:
 
     @property
     def rated(self) -> list[dict]:
-        """Copies of the rows with their residual `risk` (kg.risk), lowered by what is in place."""
-        return self._answer("rated", lambda: add_risk(self.analysis, [dict(r) for r in self.rows],
-                                                      self.coverage(IN_PLACE)))
+        """Copies of the rows with their residual `risk` (kg.risk), lowered by what is in place, and
+        their `state` by what is in place (kg.coverage under IN_PLACE, decisions included), with the
+        `decision` that set it if any."""
+        return self._answer("rated", self._rate)
+
+    def _rate(self) -> list[dict]:
+        in_place = self.coverage(IN_PLACE)
+        rows = add_risk(self.analysis, [dict(r) for r in self.rows], in_place)
+        states = {(c["component"], t): s for c in in_place["components"] for t, s in c["states"].items()}
+        for row in rows:
+            state = states[(row["component"], row["threat"])]
+            row["state"] = state["state"]
+            if "decision" in state:
+                row["decision"] = state["decision"]
+        return rows
+
+    def findings(self) -> list[dict]:
+        """The model's stale and expired decisions (kg.decisions.findings), as of today: never kept,
+        since a decision expires with time."""
+        return findings(self.analysis, self.rows)
 
     # ------------------------------------------------------------ answers (kept, else computed)
     def _answer(self, key: str, compute: Callable[[], object]):

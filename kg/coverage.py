@@ -12,17 +12,22 @@ A pair's state (`state_of`) follows from what addresses it:
     mitigated   an implemented requirement or an existing control addresses it (`by`, with the chain);
     required    only requirements of the profile address it, none implemented yet (`requires`);
     uncovered   nothing in the profile addresses it.
-`addressed` (covered by the profile) is mitigated + required; `open` is required + uncovered."""
+A decision recorded in the model (kg.decisions) overrides it: its status (mitigated, accepted,
+transferred, false-positive; ontologies/decisions.ttl) becomes the state, with the decision kept.
+`open` is required + uncovered; `addressed` (covered by the profile, or decided) is every other pair."""
 
 from collections import defaultdict
 
 from kg.analysis import Analysis
+from kg.decisions import decided
 from kg.namespaces import model_iri
-from kg.ontology import stride
+from kg.ontology import decision_statuses, stride
 from kg.profiles import Profile
 from kg.threats import threat_rows
 
-STATES = ("mitigated", "required", "uncovered")
+COMPUTED_STATES = ("mitigated", "required", "uncovered")
+STATES = tuple(dict.fromkeys([*COMPUTED_STATES, *decision_statuses()]))
+DECIDED_STATES = tuple(s for s in STATES if s not in COMPUTED_STATES)     # set by a recorded decision only
 OPEN_STATES = frozenset({"required", "uncovered"})
 IN_PLACE_KINDS = frozenset({"implemented", "control"})     # `addressed_by` kinds that are in place
 
@@ -49,6 +54,17 @@ def state_of(by: list[dict]) -> dict:
     if by:
         return {"state": "required", "by": [], "requires": [b["id"] for b in by]}
     return {"state": "uncovered", "by": [], "requires": []}
+
+
+def _with_decision(state: dict, decision: dict) -> dict:
+    """The pair's state once a recorded decision applies: the decision's status, the decision kept
+    (and, for `mitigated`, listed first among what mitigates it)."""
+    kept = {k: decision[k] for k in ("id", "status", "justification", "owner", "date", "expires", "ticket", "line")}
+    by = state["by"]
+    if decision["status"] == "mitigated":
+        by = [{"id": decision["id"], "kind": "decision", "via": decision["justification"], "provenance": "curated"},
+              *by]
+    return {**state, "state": decision["status"], "by": by, "decision": kept}
 
 
 def _frozen(covering: dict) -> frozenset:
@@ -112,7 +128,7 @@ def coverage(analysis: Analysis, profile: Profile, rows: list[dict] | None = Non
         covering[sol["element"].value][sol["mitigated"].value].add(sol["control"].value)
         controls[sol["control"].value] = sol["controlId"].value
     counts = _Counts(may_use, implemented, covering, chains, controls)
-    return _report(analysis, profile, in_scope, element_iri, counts)
+    return _report(analysis, profile, in_scope, element_iri, counts, decided(analysis, rows))
 
 
 def _element(analysis, element_id):
@@ -141,12 +157,12 @@ def _ratio(part: int, total: int) -> float:
 def _counts(threats: int, states: dict) -> dict:
     """The counts of a part (component, zone, property, system) from its pairs' states."""
     n = {state: states.get(state, 0) for state in STATES}
-    addressed = n["mitigated"] + n["required"]
+    addressed = threats - n["uncovered"]
     return {"threats": threats, **n, "addressed": addressed, "open": n["required"] + n["uncovered"],
             "ratio": _ratio(addressed, threats), "implemented_ratio": _ratio(n["mitigated"], threats)}
 
 
-def _report(analysis, profile, in_scope, element_iri, counts: _Counts):
+def _report(analysis, profile, in_scope, element_iri, counts: _Counts, decisions: dict):
     zone_of = {sol["elementId"].value: sol["zoneId"].value
                for sol in analysis.named("element-zones-direct", system=analysis.model.system_iri)}
     components = {}
@@ -158,6 +174,8 @@ def _report(analysis, profile, in_scope, element_iri, counts: _Counts):
         letters = r["stride"] or _own_letter(r)
         by = counts.entries(element_iri[r["component"]], r["iri"], letters)
         state = state_of(by)
+        if (r["component"], r["threat"]) in decisions:
+            state = _with_decision(state, decisions[(r["component"], r["threat"])])
         c["states"][r["threat"]] = state
         c[state["state"]].append(r["threat"])
         if by:
@@ -167,8 +185,8 @@ def _report(analysis, profile, in_scope, element_iri, counts: _Counts):
             c["stride"][letter]["threats"] += 1
             c["stride"][letter][state["state"]] += 1
     for c in components.values():
-        c["addressed"] = c["mitigated"] + c["required"]
-        c["open"] = c["required"] + c["uncovered"]
+        c["addressed"] = [t for t in c["threats"] if c["states"][t]["state"] != "uncovered"]
+        c["open"] = [t for t in c["threats"] if c["states"][t]["state"] in OPEN_STATES]
         c["ratio"] = _ratio(len(c["addressed"]), len(c["threats"]))
         c["implemented_ratio"] = _ratio(len(c["mitigated"]), len(c["threats"]))
         c["stride"] = {letter: _counts(s["threats"], s) for letter, s in c["stride"].items()}

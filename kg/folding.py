@@ -18,13 +18,13 @@ def fold(store, rows: list[dict]) -> list[dict]:
 
 def folds(store, rows: list[dict]) -> list[list[str]]:
     """[element, threat IRI, IRI of the ancestor it folds into] for every row that folds."""
-    ancestors = _ancestors(store, {r["iri"] for r in rows if r["source"] != "STRIDE"})
+    lineage = ancestors(store, {r["iri"] for r in rows if r["source"] != "STRIDE"})
     by_element = defaultdict(set)
     for row in rows:
         by_element[row["component"]].add(row["iri"])
     out = []
     for element, listed in by_element.items():
-        within = {iri: ancestors[iri] & listed for iri in listed}
+        within = {iri: lineage[iri] & listed for iri in listed}
         count = defaultdict(int)
         for above in within.values():
             for parent in above:
@@ -52,7 +52,7 @@ def folded(rows: list[dict], folds: list[list[str]]) -> list[dict]:
     return out
 
 
-def _ancestors(store, threats: set[str]) -> dict[str, set[str]]:
+def ancestors(store, threats: set[str]) -> dict[str, set[str]]:
     """Threat IRI → every ancestor of it, read one level of the hierarchy at a time."""
     parents, frontier = {}, set(threats)
     while frontier:

@@ -18,12 +18,17 @@ class IdForm:
     catalog: str
     kind: str          # threat | requirement | weakness | other
     example: str
+    also: tuple = ()   # other kinds of entry the form names
+
+    def names(self, kind: str) -> bool:
+        return kind == self.kind or kind in self.also
 
 
 @lru_cache(maxsize=1)
 def forms() -> tuple[IdForm, ...]:
     entries = yaml.safe_load((catalogs_data_dir() / "ids.yaml").read_text(encoding="utf-8"))
-    return tuple(IdForm(re.compile(e["pattern"]), e["catalog"], e["kind"], e["example"]) for e in entries)
+    return tuple(IdForm(re.compile(e["pattern"]), e["catalog"], e["kind"], e["example"], tuple(e.get("also", ())))
+                 for e in entries)
 
 
 def form_of(official_id: str) -> IdForm | None:

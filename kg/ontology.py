@@ -29,7 +29,8 @@ from kg.queries import run, select
 _BUILT_BY = [Path(__file__), Path(__file__).parent / "catalogs" / "attachments.py",
              Path(__file__).parent / "catalogs" / "applicability.py", Path(__file__).parent / "explain.py"]
 # the named queries that read the lookups, run on the compiled ontology only (never on a store)
-LOOKUPS = ["kinds", "capabilities", "attributes", "kind-ancestors", "stride-properties", "known-values"]
+LOOKUPS = ["kinds", "capabilities", "attributes", "kind-ancestors", "stride-properties", "known-values",
+           "decision-statuses"]
 
 
 def ontology_files():
@@ -67,6 +68,7 @@ class Compiled:
     known: dict            # datatype property IRI → the values some axiom gives a meaning to
     stride: list           # Category, in STRIDE order (tm:ordinal)
     hierarchy: bytes       # N-Triples of the class axioms SHACL validation needs (types, subclasses)
+    statuses: dict         # YAML decision status name → status IRI (tm:statusName)
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +136,10 @@ def known_values(prop: str) -> frozenset[str]:
     return compiled().known.get(prop, frozenset())
 
 
+def decision_statuses() -> dict[str, str]:
+    return compiled().statuses
+
+
 def stride() -> list[Category]:
     return compiled().stride
 
@@ -189,6 +195,7 @@ def _lookups(ntriples: bytes, graph: Graph) -> dict:
         "stride": [[r["letter"], r["category"], r["categoryId"], r["label"], r["propertyId"], r["propertyLabel"]]
                    for r in sorted(rows("stride-properties"), key=lambda r: int(r["ordinal"]))],
         "hierarchy": hierarchy.serialize(format="nt", encoding="utf-8").decode(),
+        "statuses": {r["name"]: r["status"] for r in rows("decision-statuses")},
     }
 
 
@@ -203,5 +210,5 @@ def _compiled(ntriples: bytes, data: dict) -> Compiled:
     return Compiled(ntriples, data["kinds"], data["capabilities"], data["attributes"],
                     {k: frozenset(v) for k, v in data["ancestors"].items()},
                     {k: frozenset(v) for k, v in data["known"].items()},
-                    [Category(*c) for c in data["stride"]], data["hierarchy"].encode())
+                    [Category(*c) for c in data["stride"]], data["hierarchy"].encode(), data["statuses"])
 

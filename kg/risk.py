@@ -81,6 +81,7 @@ def add_risk(analysis: Analysis, rows: list[dict], in_place: dict | None = None)
         classes.setdefault(sol["elementId"].value, set()).add(sol["class"].value)
     in_place = in_place or coverage(analysis, IN_PLACE, rows)
     addressed = {c["component"]: c["addressed_by"] for c in in_place["components"]}
+    states = {(c["component"], t): s for c in in_place["components"] for t, s in c["states"].items()}
     for row in rows:
         likelihood, impact, origin = _base(row, ratings, conf)
         reasons = [origin]
@@ -100,6 +101,11 @@ def add_risk(analysis: Analysis, rows: list[dict], in_place: dict | None = None)
                 likelihood *= factor
                 names = ", ".join(f"{b['id']} ({b['via']})" for b in used)
                 reasons.append(f"{conf['reductions'][kind]['why']}: {names} → likelihood ×{factor:g}")
+        decision = states.get((row["component"], row["threat"]), {}).get("decision")
+        if decision:
+            rule = conf["decisions"][decision["status"]]
+            likelihood *= rule["factor"]
+            reasons.append(f"{rule['why']}: {decision['id']} ({decision['justification']}) → likelihood ×{rule['factor']:g}")
         score = round(likelihood * impact, 1)
         row["risk"] = {"score": score, "rating": _rating(score, conf), "likelihood": round(likelihood, 2),
                        "impact": impact, "reasons": reasons}

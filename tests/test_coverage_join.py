@@ -10,7 +10,7 @@ import yaml
 from bench.generate import generate
 from kg.analysis import analyse
 from kg.catalogs import installed
-from kg.coverage import IN_PLACE, _properties, _ratio, _totals, _zones, coverage
+from kg.coverage import IN_PLACE, STATES, _properties, _ratio, _totals, _zones, coverage
 from kg.model.load import load_model, parse_model
 from kg.namespaces import model_iri
 from kg.ontology import stride
@@ -67,8 +67,8 @@ def reference(a, profile, rows) -> dict:
     components = {}
     for r in in_scope:
         c = components.setdefault(r["component"], {"component": r["component"], "zone": zone_of.get(r["component"]),
-                                                   "threats": [], "addressed_by": {}, "states": {}, "mitigated": [],
-                                                   "required": [], "uncovered": [], "stride": {}})
+                                                   "threats": [], "addressed_by": {}, "states": {},
+                                                   **{s: [] for s in STATES}, "stride": {}})
         c["threats"].append(r["threat"])
         by = _addressed_by(a, profile, r, members, implemented, chains, mitigations)
         in_place = [b for b in by if b["kind"] != "profile"]
@@ -80,16 +80,16 @@ def reference(a, profile, rows) -> dict:
         if by:
             c["addressed_by"][r["threat"]] = by
         for letter in _letters(r):
-            s = c["stride"].setdefault(letter, {"threats": 0, "mitigated": 0, "required": 0, "uncovered": 0})
+            s = c["stride"].setdefault(letter, {"threats": 0, **{state: 0 for state in STATES}})
             s["threats"] += 1
             s[state["state"]] += 1
     for c in components.values():
-        c["addressed"] = c["mitigated"] + c["required"]
-        c["open"] = c["required"] + c["uncovered"]
+        c["addressed"] = [t for t in c["threats"] if t not in c["uncovered"]]
+        c["open"] = [t for t in c["threats"] if t in c["required"] or t in c["uncovered"]]
         c["ratio"] = _ratio(len(c["addressed"]), len(c["threats"]))
         c["implemented_ratio"] = _ratio(len(c["mitigated"]), len(c["threats"]))
-        c["stride"] = {letter: {**s, "addressed": s["mitigated"] + s["required"], "open": s["required"] + s["uncovered"],
-                                "ratio": _ratio(s["mitigated"] + s["required"], s["threats"]),
+        c["stride"] = {letter: {**s, "addressed": s["threats"] - s["uncovered"], "open": s["required"] + s["uncovered"],
+                                "ratio": _ratio(s["threats"] - s["uncovered"], s["threats"]),
                                 "implemented_ratio": _ratio(s["mitigated"], s["threats"])}
                        for letter, s in c["stride"].items()}
     listed = sorted(components.values(), key=lambda c: c["component"])

@@ -222,7 +222,7 @@ def test_turtle_ill_typed_literal_is_a_shape_problem_without_noise(tmp_path):
 
 
 # ------------------------------------------------------------ wrong shape
-NOT_A_MAPPING = ("a model is a YAML mapping with the sections system, zones, components, flows, controls, requirements; "
+NOT_A_MAPPING = ("a model is a YAML mapping with the sections system, zones, components, flows, controls, requirements, decisions; "
                  "found ")
 
 

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import click
+from rdflib.namespace import RDF
 
 from kg import answers
 from kg.analysis import analyse
@@ -17,11 +18,13 @@ from kg.cli.options import model_argument, output_format, reasoner, store_option
 from kg.errors import InputError, Problem
 from kg.export import export_model
 from kg.model.load import load_model
+from kg.namespaces import TM
 from kg.render import render
 from kg.store import open_store, registry, store_url
 from kg.systems import versions
+from kg.threats import threat_rows
 
-THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
+THREAT_COLUMNS = ["component", "threat", "stride", "source", "provenance", "risk", "state", "folded", "via"]
 
 
 def analysed(model_path, engine, store=None, whole=False):
@@ -105,10 +108,19 @@ def _read_query(path: str) -> str:
 def validate(model):
     """Check MODEL (YAML or Turtle) against the format and the SHACL shapes.
 
-    Prints every problem as FILE:LINE: ELEMENT: MESSAGE and exits 2 when there is one."""
+    Prints every problem as FILE:LINE: ELEMENT: MESSAGE and exits 2 when there is one; warns about
+    decisions that match no inherited threat (stale) or have expired."""
     with warnings_on_stderr():
         m = load_model(model)
     click.echo(f"{model}: valid ({len(m.graph)} triples, system '{m.system}')")
+    if (None, RDF.type, TM.Decision) in m.graph:   # the file's own threat rows, never a stored system's
+        from kg.decisions import findings
+        with warnings_on_stderr():
+            analysis = analyse(m)
+            found = findings(analysis, threat_rows(analysis, explain=False))
+        for finding in found:
+            where = f"{model}:{finding['line']}" if finding["line"] else model
+            click.echo(f"warning: {where}: {finding['message']}", err=True)
 
 
 @main.command()

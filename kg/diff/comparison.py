@@ -12,8 +12,9 @@ from kg.namespaces import MODEL, TM
 from kg.ontology import ontology
 from kg.profiles import Profile
 
-KINDS = {TM.DataFlow: "flows", TM.TrustZone: "zones", TM.Control: "controls", TM.System: "system"}
-SECTIONS = ["components", "flows", "zones", "controls", "requirements"]
+KINDS = {TM.DataFlow: "flows", TM.TrustZone: "zones", TM.Control: "controls", TM.System: "system",
+         TM.Decision: "decisions"}
+SECTIONS = ["components", "flows", "zones", "controls", "decisions", "requirements"]
 IMPLEMENTS = TM.implements
 
 
@@ -171,20 +172,13 @@ def coverage_change(old: dict, new: dict) -> dict:
 
 
 # ------------------------------------------------------------ decisions
-def decision_findings(assessment: Assessment) -> list[dict]:
-    """The stale or expired decisions of an assessment (kg.decisions.findings); none while that
-    module is absent. The one place the diff reads decisions."""
-    try:
-        from kg.decisions import findings
-    except ImportError:
-        return []
-    return [dict(f) for f in findings(assessment.analysis, assessment.rated)]
 
 
 def decision_changes(old: Assessment, new: Assessment) -> list[dict]:
-    """The decision findings of `new` that `old` did not have."""
-    before = decision_findings(old)
-    return [f for f in decision_findings(new) if f not in before]
+    """The decision findings of `new` that `old` did not have (the same kind of finding about the
+    same decision id, wherever its line)."""
+    before = {(f["kind"], f["decision"]) for f in old.findings()}
+    return [f for f in new.findings() if (f["kind"], f["decision"]) not in before]
 
 
 # ------------------------------------------------------------ summary

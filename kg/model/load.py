@@ -31,6 +31,11 @@ class Model:
         ident = self.graph.value(URIRef(str(iri)), DCTERMS.identifier)
         return str(ident) if ident is not None else str(iri).rsplit("/", 1)[-1]
 
+    def element_name(self, iri) -> str:
+        """How problems name an element: its id, or `decision ID` for a decision."""
+        eid = self.element_id(iri)
+        return f"decision {eid}" if (URIRef(str(iri)), RDF.type, TM.Decision) in self.graph else eid
+
 
 def load_model(path: str | Path, validate: bool = True) -> Model:
     return parse_model(read_text(Path(path)), str(path), validate)

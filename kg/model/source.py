@@ -56,7 +56,17 @@ def _construct_sequence(loader, node):
     return sequence
 
 
+def _construct_timestamp(loader, node):
+    """A date or time; one that does not exist (2026-02-30) a located YAML error, not a ValueError."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as err:
+        raise yaml.constructor.ConstructorError(None, None, f"not a valid date or time ({err})",
+                                                node.start_mark) from None
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 

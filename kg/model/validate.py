@@ -40,5 +40,5 @@ def shacl_problems(model) -> list[Problem]:
         message = str(row.message) if row.message is not None else "violates a shape"
         if isinstance(value, URIRef) and (value, RDF.type, None) not in model.graph:
             message += f" ('{model.element_id(value)}' is not defined)"
-        problems.add(Problem(model.file, message, line=model.lines.get(focus), element=model.element_id(focus)))
+        problems.add(Problem(model.file, message, line=model.lines.get(focus), element=model.element_name(focus)))
     return sorted(problems, key=lambda p: (p.line or 0, p.element or "", p.message))

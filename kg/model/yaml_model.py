@@ -24,6 +24,8 @@ SECTIONS = {
     "flows": {"id", "label", "source", "target", "protocol", "data", "bidirectional", "description"},
     "controls": {"id", "label", "kind", "protects", "mitigates", "description"},
     "requirements": {"id", "components"},
+    "decisions": {"id", "threat", "subtree", "stride", "elements", "kinds", "zones", "status", "justification",
+                  "owner", "date", "expires", "ticket"},
 }
 
 NOUNS = {TM.TrustZone: "zone", TM.Component: "component", TM.Control: "control"}
@@ -38,6 +40,7 @@ class YamlModel:
         self.lines: dict[URIRef, int] = {}
         self.problems: list[Problem] = []
         self.system = ""
+        self.sections: dict[str, str] = {}   # element id → its section
         self.complete = True  # nothing left out, so references to other elements can be checked
 
     def problem(self, message, line=None, element=None, drops=False):
@@ -64,6 +67,8 @@ class YamlModel:
                 self._element(section, item, seen)
         for item in self._items(doc, "requirements"):
             self._requirement(item, seen)
+        for item in self._items(doc, "decisions"):
+            self._decision(item, seen)
         return self
 
     # ------------------------------------------------------------ sections
@@ -100,15 +105,23 @@ class YamlModel:
                 self.problem(f"each entry of '{section}' must be a mapping with a string 'id'", line=line, drops=True)
         return good
 
-    def _element(self, section, item, seen):
+    def _new_id(self, item, seen, element) -> bool:
+        """Whether the item's id is well-formed and not taken (ids are unique across the model)."""
         eid = item["id"]
         if not ID_PATTERN.match(eid):
-            self.problem(f"id must match {ID_PATTERN.pattern}", line=item.line, element=eid, drops=True)
-            return
+            self.problem(f"id must match {ID_PATTERN.pattern}", line=item.line, element=element, drops=True)
+            return False
         if eid in seen:
-            self.problem(f"duplicate id (first defined at line {seen[eid]})", line=item.line, element=eid)
-            return
+            self.problem(f"duplicate id (first defined at line {seen[eid]})", line=item.line, element=element)
+            return False
         seen[eid] = item.line
+        return True
+
+    def _element(self, section, item, seen):
+        eid = item["id"]
+        if not self._new_id(item, seen, eid):
+            return
+        self.sections[eid] = section
         self._unknown_keys(section, item, eid)
         iri = self.iri(eid)
         self.lines[iri] = item.line
@@ -194,6 +207,12 @@ class YamlModel:
                              line=item.key_lines.get("components"), element=rid)
         for holder in holders or [model_iri(self.system)]:
             self._catalog_ref(holder, TM.implements, rid, ("requirement",), item, rid, "id")
+
+    def _decision(self, item, seen):
+        """A decision about some threats of some elements (kg.model.yaml_decisions)."""
+        from kg.model.yaml_decisions import Decision   # it reads this module's helpers
+        if self._new_id(item, seen, f"decision {item['id']}"):
+            Decision(self, item).build()
 
     def _catalog_ref(self, iri, prop, official_id, kinds_allowed, item, eid, key):
         form = form_of(official_id) if isinstance(official_id, str) else None

@@ -127,6 +127,7 @@ class _Builder:
             out.append({"threat": r["threat"], "label": self.kinds[r["threat"]]["label"], "source": r["source"],
                         "stride": r["stride"], "provenance": r["provenance"], "state": state["state"],
                         "open": state["state"] in OPEN_STATES, "by": state["by"], "requires": state["requires"],
+                        "decision": state.get("decision"),
                         "risk": r["risk"], "explanations": r["explanations"], "links": r["links"],
                         "url": self.kinds[r["threat"]]["url"]})
         return sorted(out, key=lambda t: (-t["risk"]["score"], natural(t["threat"])))

@@ -51,7 +51,10 @@ def threat_cell(t: dict) -> str:
 
 
 def state(t: dict) -> str:
-    """A row's state, with what mitigates it or which profile requirements would."""
+    """A row's state, with the decision that set it, what mitigates it or which profile requirements would."""
+    if t.get("decision"):
+        d = t["decision"]
+        return f"{md(t['state'])} (decision {code(d['id'])}, {md(d['owner'] or 'no owner')}, {md(d['date'])}: {md(d['justification'])})"
     if t["by"]:
         return f"{md(t['state'])} by " + ", ".join(f"{code(b['id'])} ({md(b['kind'])})" for b in t["by"])
     if t["requires"]:
