@@ -9,7 +9,6 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from kg.diff import compare
 from kg.diff.comparison import is_empty
-from kg.diff.formats import headline
 from kg.profiles import DEFAULT_PROFILE
 from kg.systems import versions
 from kg.systems.versions import KeptVersion
@@ -107,8 +106,7 @@ def changes_page(system):
     v, kept = view_or_404(system), kept_or_404(system)
     old, new, diff = changes(kept)
     return render_template("versions/changes.html", view=v, versions=listing(kept),
-                           old=old, new=new, diff=diff, empty=is_empty(diff), profiles=profiles().values(),
-                           headline=headline(diff, f"{system}@{old.id}", f"{system}@{new.id}"))
+                           old=old, new=new, diff=diff, empty=is_empty(diff), profiles=profiles().values())
 
 
 def _release() -> str | None:
