@@ -1,6 +1,6 @@
-"""A stored system's versions and the changes between two, on a server on a store: the example, then
-the example with a webhook component (and its flow), then without the implemented requirement
-v4.0.3-2.2.1 on auth-service. The list, the changes page (the webhook's gained threats, the
+"""A stored system's versions and the changes between two, on a server on a store: the example
+without its dmz-isolation control, then with a webhook component (and its flow), then without the
+implemented requirement v4.0.3-2.2.1 on auth-service. The list, the changes page (the webhook's gained threats, the
 requirement no longer implemented, the states it changes), the defaults, unknown versions (404
 pages, JSON errors), the API against kg.diff.compare as `threatkg diff` computes it, no versions on
 a server of model files, and the changes page in Chromium (screenshots in /tmp/versions-*.png)."""
@@ -23,6 +23,7 @@ SCREENSHOTS = "/tmp/versions-{}.png"
 
 def _texts() -> list[str]:
     doc = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    doc["controls"] = [c for c in doc["controls"] if c["id"] != "dmz-isolation"]   # auth-service counts on its requirements
     first = yaml.safe_dump(doc, sort_keys=False)
     doc["components"].append({"id": "webhook", "label": "Webhook receiver", "kinds": ["web-application"],
                               "zone": "dmz", "attributes": {"internet_facing": True,
@@ -141,6 +142,7 @@ def test_the_api_gives_what_threatkg_diff_computes(three, files, catalog_home):
     assert api["structure"]["requirements"]["removed"] == [{"element": "auth-service", "requirement": REMOVED}]
     text = _text(client.get(f"/system/{SYSTEM}/changes"))
     assert "no longer implemented" in text and REMOVED in text
+    assert api["states"][DEFAULT_PROFILE]
     for state in api["states"][DEFAULT_PROFILE]:
         assert f"{state['old']} → {state['new']}" in text
 
@@ -159,7 +161,7 @@ def test_a_server_of_model_files_has_no_versions(client):
         assert client.get(path).status_code == 404, path
 
 
-def test_the_changes_page_in_chromium(two, browser):
+def test_the_changes_page_in_chromium(two, three, browser):
     with serve(two) as url:
         context = browser.new_context(viewport={"width": 1366, "height": 900})
         tab = context.new_page()
@@ -181,7 +183,16 @@ def test_the_changes_page_in_chromium(two, browser):
         assert "profile=asvs-4.0.3-L1" in tab.url and tab.locator("#threats-gained h3").count() >= 1
         assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         tab.screenshot(path=SCREENSHOTS.format("changes"), full_page=True)
+        tab.screenshot(path=SCREENSHOTS.format("top"))
         assert not errors
+        context.close()
+    with serve(three) as url:      # the requirement no longer implemented: states change
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        tab = context.new_page()
+        tab.goto(f"{url}/system/{SYSTEM}/changes")
+        assert tab.locator("#states tbody tr").count() >= 1
+        assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        tab.screenshot(path=SCREENSHOTS.format("states"), full_page=True)
         context.close()
 
 
