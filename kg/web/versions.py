@@ -38,10 +38,13 @@ def kept_or_404(system: str) -> list[KeptVersion]:
     if _store() is None:
         abort(404, "Versions are kept only by a server on a store (threatkg serve --store URL).")
     view_or_404(system)
-    return versions.kept(_store(), system)
+    kept = versions.kept(_store(), system)
+    if not any(v.current for v in kept):      # removed since the registry was last read
+        abort(404, f"No system {system} is served here.")
+    return kept
 
 
-def roles(kept: list[KeptVersion]) -> dict[str, KeptVersion]:
+def _roles(kept: list[KeptVersion]) -> dict[str, KeptVersion]:
     """`current` and `previous` (the current one when it is the only one)."""
     current = next(v for v in kept if v.current)
     return {"current": current, "previous": next((v for v in kept if not v.current), current)}
@@ -50,7 +53,7 @@ def roles(kept: list[KeptVersion]) -> dict[str, KeptVersion]:
 def pick(kept: list[KeptVersion], wanted: str | None, default: str) -> KeptVersion:
     """The version an argument names: an id, `current` or `previous` (absent: `default`), else 404."""
     wanted = wanted or default
-    named = roles(kept).get(wanted) or next((v for v in kept if v.id == wanted), None)
+    named = _roles(kept).get(wanted) or next((v for v in kept if v.id == wanted), None)
     if named is None:
         abort(404, f"No version {wanted[:100]} of this system is kept: a store keeps the current and the previous "
                    f"version only ({', '.join(v.id for v in kept)}).")
