@@ -1,9 +1,10 @@
 """A stored system's versions and the changes between two, on a server on a store: the example
 without its dmz-isolation control, then with a webhook component (and its flow), then without the
-implemented requirement v4.0.3-2.2.1 on auth-service. The list, the changes page (the webhook's gained threats, the
-requirement no longer implemented, the states it changes), the defaults, unknown versions (404
-pages, JSON errors), the API against kg.diff.compare as `threatkg diff` computes it, no versions on
-a server of model files, and the changes page in Chromium (screenshots in /tmp/versions-*.png)."""
+implemented requirement v4.0.3-2.2.1 on auth-service. The list, the changes page (the webhook's
+gained threats, the requirement no longer implemented, the states it changes), the defaults,
+unknown versions (404 pages, JSON errors), the API against kg.diff.compare as `threatkg diff`
+computes it, nothing computed that the versions' kept answers hold, no versions on a server of
+model files, and the changes page in Chromium (screenshots in /tmp/versions-*.png)."""
 
 import html as markup
 import re
@@ -108,6 +109,18 @@ def test_the_changes_page_shows_the_added_components_gained_threats(two):
     explicit = client.get(f"/system/{SYSTEM}/changes?old={old}&new={new}")
     assert explicit.get_data() == page.get_data()
     assert client.get(f"/system/{SYSTEM}/changes?old=previous&new=current").get_data() == page.get_data()
+
+
+def test_changes_are_read_from_the_answers_kept_with_each_version(two, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("computed by the server, not read from the kept answers")
+    for name in ("candidates", "add_risk", "profile_coverage", "fold_pairs"):
+        monkeypatch.setattr(f"kg.assessment.{name}", refuse)
+    two.extensions.pop("version_changes", None)
+    client = two.test_client()
+    for query in ("", "?profile=asvs-4.0.3-L2&profile=owasp-llm-top10-2025"):
+        assert client.get(f"/system/{SYSTEM}/changes{query}").status_code == 200, query
+        assert client.get(f"/api/systems/{SYSTEM}/changes{query}").status_code == 200, query
 
 
 def test_the_same_version_twice_says_no_changes(two):
