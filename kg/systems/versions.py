@@ -91,18 +91,20 @@ def kept(store, system: str) -> list[KeptVersion]:
         graphs.setdefault(row["version"].value, []).append(row["graph"].value)
     out = []
     for iri, row in rows.items():
-        release = row["release"].value if row["release"] is not None else None
-        out.append(KeptVersion(registry.StoredVersion(system, iri, row["created"].value, row["sourceName"].value,
-                                                      tuple(graphs[iri])),
-                               iri.rsplit("/", 1)[-1], row["issued"].value if row["issued"] is not None else None,
-                               row["current"].value == "true",
+        release = _value(row["release"])
+        stored = registry.StoredVersion(system, iri, row["created"].value, row["sourceName"].value, tuple(graphs[iri]))
+        out.append(KeptVersion(stored, iri.rsplit("/", 1)[-1], _value(row["issued"]), row["current"].value == "true",
                                None if release in (None, str(TM.NoRelease)) else release.rsplit("/", 1)[-1]))
     return sorted(out, key=lambda v: v.stored.created)
 
 
+def _value(term) -> str | None:
+    return None if term is None else term.value
+
+
 def version_assessment(store, snap: registry.Snapshot, version: registry.StoredVersion) -> Assessment:
-    """Any kept version assessed like the current one (kg.systems.versions.assessment): its kept
-    answers when they are under the snapshot's release and by this build, the others computed."""
+    """Any kept version assessed as `assessment` assesses the current one: its kept answers when they
+    are under the snapshot's release and by this build, the others computed when asked for."""
     return assessment(store, registry.Snapshot({version.system: version}, snap.release), version.system)
 
 
