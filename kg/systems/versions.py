@@ -9,6 +9,7 @@ import hashlib
 import json
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -68,6 +69,43 @@ def remove(store, system: str) -> None:
     for row in versions:
         _drop_version(store, row["version"], row["model"].value)
     store.flush()
+
+
+@dataclass(frozen=True)
+class KeptVersion:
+    """A kept version of a stored system: the id `systems list` shows, whether it is current, and the
+    catalog release its kept answers are under (None: none kept, or STRIDE only)."""
+
+    stored: registry.StoredVersion
+    id: str
+    issued: str | None
+    current: bool
+    release: str | None
+
+
+def kept(store, system: str) -> list[KeptVersion]:
+    """The system's kept versions (the previous and the current one), oldest first."""
+    rows, graphs = {}, {}
+    for row in store.query(text("store-kept-versions"), None, None, {"system": NamedNode(str(model_iri(system)))}):
+        rows.setdefault(row["version"].value, row)
+        graphs.setdefault(row["version"].value, []).append(row["graph"].value)
+    out = []
+    for iri, row in rows.items():
+        release = _value(row["release"])
+        stored = registry.StoredVersion(system, iri, row["created"].value, row["sourceName"].value, tuple(graphs[iri]))
+        out.append(KeptVersion(stored, iri.rsplit("/", 1)[-1], _value(row["issued"]), row["current"].value == "true",
+                               None if release in (None, str(TM.NoRelease)) else release.rsplit("/", 1)[-1]))
+    return sorted(out, key=lambda v: v.stored.created)
+
+
+def _value(term) -> str | None:
+    return None if term is None else term.value
+
+
+def version_assessment(store, snap: registry.Snapshot, version: registry.StoredVersion) -> Assessment:
+    """Any kept version assessed as `assessment` assesses the current one: its kept answers when they
+    are under the snapshot's release and by this build, the others computed when asked for."""
+    return assessment(store, registry.Snapshot({version.system: version}, snap.release), version.system)
 
 
 def assessment(store, snap: registry.Snapshot, system: str, engine: str = "fast") -> Assessment:

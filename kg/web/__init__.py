@@ -46,11 +46,11 @@ def create_app(models: list[str] | None = None, config: dict | None = None) -> F
     app.extensions["registry"] = _registry(app.config)
 
     from kg.web import (api, catalog_pages, console, coverage_pages, enrichment, entities, pages, security,
-                        sparql_endpoint, upload)
+                        sparql_endpoint, upload, versions)
     security.init_app(app)
     # the pages (templates in server/templates/<blueprint>/), then the JSON API, the SPARQL 1.1
     # Protocol endpoint, entity IRIs with content negotiation and the enrichment service
-    for blueprint in (pages.bp, coverage_pages.bp, catalog_pages.bp, console.bp, upload.bp,
+    for blueprint in (pages.bp, coverage_pages.bp, versions.bp, catalog_pages.bp, console.bp, upload.bp,
                       api.bp, sparql_endpoint.bp, entities.bp, enrichment.bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,5 +1,6 @@
 """The JSON API under /api, mirroring the CLI: served systems, the threats each element inherits and
-why, requirement ↔ threat mappings, coverage by a profile, installed catalogs, one catalog entry's facts. Described by OpenAPI 3.1 at /api/openapi.json.
+why, requirement ↔ threat mappings, coverage by a profile, a stored system's versions and the changes
+between two, installed catalogs, one catalog entry's facts. Described by OpenAPI 3.1 at /api/openapi.json.
 Errors are JSON objects {error, detail}, never stack traces."""
 
 from flask import (
@@ -22,6 +23,7 @@ from kg.web import registry
 from kg.web.catalog_pages import describe, mapped
 from kg.web.coverage_pages import requested_profile
 from kg.web.systemview import view
+from kg.web.versions import changes, kept_or_404, listing
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -113,6 +115,21 @@ def map_entry(ident):
 def coverage(system):
     """`threatkg coverage`: per component, the threats a built-in profile addresses and leaves open."""
     return jsonify(_view(system).coverage(requested_profile()))
+
+
+@bp.get("/systems/<system>/versions")
+def version_list(system):
+    """A stored system's kept versions, newest first, each with its changes against its predecessor."""
+    return jsonify(system=system, versions=[
+        {**v, "changes": url_for("api.version_changes", system=system, old=v["predecessor"], new=v["id"])
+         if v["predecessor"] else None} for v in listing(kept_or_404(system))])
+
+
+@bp.get("/systems/<system>/changes")
+def version_changes(system):
+    """`threatkg diff SYSTEM@OLD SYSTEM@NEW --format json` of two kept versions (?old=, ?new=: an id,
+    current or previous; default previous → current; ?profile= repeatable)."""
+    return jsonify(changes(kept_or_404(system))[2])
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

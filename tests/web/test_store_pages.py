@@ -21,6 +21,7 @@ START = ["/", f"/system/{SYSTEM}", "/api/systems", f"/api/systems/{SYSTEM}", f"/
 PAGES = 150
 TOKENS = re.compile(rb'(name="csrf_token" value=|name="csrf-token" content=)"[^"]*"')
 LINKS = re.compile(rb'href="(/[^"#]*)"')
+SYSTEM_NAV = re.compile(rb'<nav class="system-nav".*?</nav>\n', re.S)   # a store's systems link to their versions
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def stored_app(catalog_home, tmp_path_factory):
 
 def _get(client, path):
     response = client.get(path)
-    return response.status_code, TOKENS.sub(rb"\1", response.data)
+    return response.status_code, SYSTEM_NAV.sub(b"", TOKENS.sub(rb"\1", response.data))
 
 
 def test_a_store_backed_server_serves_the_same_pages(app, stored_app):
