@@ -14,7 +14,8 @@ from kg.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 COMMANDS = {"validate": "model_commands", "threats": "model_commands", "query": "model_commands",
             "export": "model_commands", "coverage": "coverage_commands", "report": "report_commands",
             "explain": "explain_commands", "map": "mapping_commands", "enrich": "enrich_commands",
-            "serve": "serve", "systems": "systems_commands", "catalogs": "catalogs", "diff": "diff_commands"}
+            "serve": "serve", "systems": "systems_commands", "catalogs": "catalogs", "diff": "diff_commands",
+            "import": "import_commands"}
 
 
 class _Group(click.Group):

@@ -1,4 +1,5 @@
-"""Load a model file (YAML or Turtle) into a Model, or raise InputError with every problem."""
+"""Load a model file (YAML, Turtle, or a format of another tool: kg.importers) into a Model, or
+raise InputError with every problem."""
 
 import logging
 import warnings
@@ -6,10 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
+from kg import importers
 from kg.errors import InputError, Problem
 from kg.model import lane
 from kg.model.source import load_yaml, read_text
@@ -26,6 +29,7 @@ class Model:
     system_iri: URIRef
     graph: Graph                     # asserted triples only
     lines: dict = field(default_factory=dict)   # element IRI → line in the file (YAML only)
+    imported: str | None = None      # the format it was imported from (kg.importers), if not ThreatKG's
 
     def element_id(self, iri) -> str:
         ident = self.graph.value(URIRef(str(iri)), DCTERMS.identifier)
@@ -37,16 +41,17 @@ class Model:
         return f"decision {eid}" if (URIRef(str(iri)), RDF.type, TM.Decision) in self.graph else eid
 
 
-def load_model(path: str | Path, validate: bool = True) -> Model:
-    return parse_model(read_text(Path(path)), str(path), validate)
+def load_model(path: str | Path, validate: bool = True, fmt: str = "auto") -> Model:
+    return parse_model(read_text(Path(path)), str(path), validate, fmt)
 
 
-def parse_model(text: str, name: str, validate: bool = True) -> Model:
-    """A model from its text; `name` (its file name) tells Turtle (.ttl, .turtle) from YAML."""
-    if Path(name).suffix.lower() in TURTLE_SUFFIXES:
+def parse_model(text: str, name: str, validate: bool = True, fmt: str = "auto") -> Model:
+    """A model from its text; `name` (its file name) tells Turtle (.ttl, .turtle) from the rest,
+    whose format is `fmt` or detected from the content (ThreatKG YAML, or kg.importers)."""
+    if Path(name).suffix.lower() in TURTLE_SUFFIXES and fmt in ("auto", importers.OWN):
         model, problems = _from_turtle(text, name), []
     else:
-        model, problems = _from_yaml(text, name)
+        model, problems = _from_document(importers.parse(text, name), name, fmt)
     if outside := lane.problems(model.graph, model.system, name):   # before anything reads the graph
         raise InputError(outside)
     if validate:
@@ -67,12 +72,27 @@ def _shacl_problems(model: Model, found: list[Problem]) -> list[Problem]:
     return [p for p in shacl_problems(model) if p.element not in reported]
 
 
-def _from_yaml(text: str, name: str) -> tuple[Model, list[Problem]]:
-    """The model and its structural problems; raises at once when something was left out of the graph."""
-    built = YamlModel(load_yaml(text, name), name).build()
+def _from_document(doc, name: str, fmt: str) -> tuple[Model, list[Problem]]:
+    """The model of a parsed document (converted first when it is another tool's format)."""
+    fmt = importers.detect(doc) if fmt == "auto" else fmt
+    if fmt == importers.OWN:
+        return _from_yaml(doc, name)
+    imported = importers.convert(doc, name, fmt)
+    importers.say(imported)
+    model, problems = _from_yaml(load_yaml(yaml.safe_dump(imported.doc, sort_keys=False, allow_unicode=True), name),
+                                 name, lines=False)
+    model.imported = fmt
+    return model, problems
+
+
+def _from_yaml(doc, name: str, lines: bool = True) -> tuple[Model, list[Problem]]:
+    """The model and its structural problems; raises at once when something was left out of the
+    graph. `lines`: whether the document's lines are the file's (not for a converted document)."""
+    built = YamlModel(doc, name).build()
+    problems = built.problems if lines else [Problem(p.file, p.message, element=p.element) for p in built.problems]
     if not built.complete:
-        raise InputError(_by_line(built.problems))
-    return Model(name, built.system, model_iri(built.system), built.graph, built.lines), built.problems
+        raise InputError(_by_line(problems))
+    return Model(name, built.system, model_iri(built.system), built.graph, built.lines if lines else {}), problems
 
 
 def _from_turtle(text: str, name: str) -> Model:
