@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rdflib.namespace import RDF
 
-from kg import answers
+from kg import answers, exporters
 from kg.analysis import analyse
 from kg.assessment import Assessment
 from kg.catalogs import installed
@@ -16,7 +16,7 @@ from kg.catalogs.installed import not_installed_message
 from kg.cli import main
 from kg.cli.options import model_argument, output_format, reasoner, store_option
 from kg.errors import InputError, Problem
-from kg.export import export_model
+from kg.export import FORMATS, export_model
 from kg.model.load import load_model
 from kg.namespaces import TM
 from kg.render import render
@@ -170,12 +170,18 @@ def query(model, query, query_file, fmt, reasoner, store):
 
 @main.command()
 @model_argument
-@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld"]), default="ttl", show_default=True)
-@click.option("--inferred", is_flag=True, help="Add what the reasoner inferred about the model's elements.")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, *exporters.formats()]), default="ttl", show_default=True,
+              help="RDF (ttl, nt, jsonld), or another tool's format with the inferred threats and their states.")
+@click.option("--inferred", is_flag=True, help="Add what the reasoner inferred about the model's elements (RDF).")
 @reasoner
 @store_option
 def export(model, fmt, inferred, reasoner, store):
-    """Print MODEL as RDF (Turtle, N-Triples or JSON-LD)."""
+    """Print MODEL as RDF (Turtle, N-Triples or JSON-LD), or in another tool's format (kg.exporters)
+    with its inferred threats, their residual risk and their states."""
+    if fmt in exporters.formats():
+        with assessed(model, reasoner, store) as assessment:
+            sys.stdout.write(exporters.formats()[fmt].export(assessment))
+        return
     analysis = analysed(model, reasoner, store) if inferred or store_url(store) else None
     m = analysis.model if analysis else load_model(model)
     sys.stdout.write(export_model(m, fmt, analysis))
