@@ -30,7 +30,7 @@ from kg.web import registry, upload_worker
 bp = Blueprint("upload", __name__)
 
 PASTED = {"yaml": "pasted.yaml", "turtle": "pasted.ttl"}
-SUFFIXES = {".yaml", ".yml", ".ttl", ".turtle"}
+SUFFIXES = {".yaml", ".yml", ".ttl", ".turtle", ".json", ".xml", ".drawio"}   # other tools' formats: kg.importers
 
 
 class Uploads:
@@ -61,7 +61,7 @@ def upload():
     if file and file.filename:
         name, data = secure_filename(file.filename) or "model", file.read()
         if Path(name).suffix.lower() not in SUFFIXES:
-            return _page(message=f"{name}: a model file ends in .yaml, .yml, .ttl or .turtle.", fmt=fmt), 400
+            return _page(message=f"{name}: a model file ends in {', '.join(sorted(SUFFIXES))}.", fmt=fmt), 400
     elif text.strip():
         name, data = PASTED[fmt], text.encode("utf-8")
     else:
