@@ -7,6 +7,7 @@ Its answers are plain JSON-ready data, so that they can be kept (kg.answers) and
 the analysis: a model version under a catalog release has exactly one answer to each question."""
 
 import dataclasses
+import datetime
 import hashlib
 import json
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from functools import cached_property
 
 from kg.analysis import Analysis
 from kg.coverage import IN_PLACE, OPEN_STATES
-from kg.decisions import findings
+from kg.decisions import decisions_until, findings
 from kg.coverage import coverage as profile_coverage
 from kg.folding import folded
 from kg.folding import folds as fold_pairs
@@ -32,13 +33,19 @@ def profile_key(profile: Profile) -> str:
     return f"{profile.id}/{hashlib.sha256(stated.encode()).hexdigest()[:12]}"
 
 
+def _still_true(answers: dict) -> bool:
+    """Whether kept answers still hold today: no decision they count on has expired since."""
+    until = answers.get("until")
+    return until is None or datetime.date.today().isoformat() <= until
+
+
 class Assessment:
     """The answers about one analysed model. `answers` are those already known (kept earlier); an
     answer missing from them is computed from the analysis, which is made only then."""
 
     def __init__(self, analysis: Analysis | Callable[[], Analysis], answers: dict | None = None):
         self._analysis = analysis
-        self.answers = answers if answers is not None else {}
+        self.answers = answers if answers is not None and _still_true(answers) else {}
         self.computed = False        # whether this assessment computed (rather than read) an answer
 
     @cached_property
@@ -89,6 +96,8 @@ class Assessment:
     # ------------------------------------------------------------ answers (kept, else computed)
     def _answer(self, key: str, compute: Callable[[], object]):
         if key not in self.answers:
+            if not self.answers:
+                self.answers["until"] = decisions_until(self.analysis)
             self.answers[key] = compute()
             self.computed = True
         return self.answers[key]

@@ -49,6 +49,14 @@ def decisions(analysis) -> list[dict]:
     return sorted(found.values(), key=lambda d: d["id"])
 
 
+def decisions_until(analysis, today: datetime.date | None = None) -> str | None:
+    """The last day on which the decisions that apply today all still apply (the earliest expiry
+    not passed, YYYY-MM-DD), or None when none of them expires: answers that count on the
+    decisions hold until then."""
+    today = (today or datetime.date.today()).isoformat()
+    return min((d["expires"] for d in decisions(analysis) if d["expires"] and d["expires"] >= today), default=None)
+
+
 def _decision(analysis, value: dict) -> dict:
     if value["threat"] or value["subtree"]:
         by = "threat" if value["threat"] else "subtree"

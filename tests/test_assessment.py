@@ -84,7 +84,7 @@ def test_report_reads_the_rows_and_coverage_of_the_assessment(with_catalogs):
     data = assessment.report(profile)
     assert data == build(assessment.analysis, profile)
     assert data["summary"]["threat_pairs"] == len(assessment.rows)
-    assert set(assessment.answers) == {"rated", f"coverage/{profile_key(IN_PLACE)}",
+    assert set(assessment.answers) == {"until", "rated", f"coverage/{profile_key(IN_PLACE)}",
                                        f"coverage/{profile_key(profile)}", f"report/{profile_key(profile)}"}
 
 

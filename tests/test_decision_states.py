@@ -112,3 +112,20 @@ def test_decisions_show_in_json_reports_and_the_element_page(decided, catalog_ho
     page = app.test_client().get("/system/ai-system/component/api-gateway").get_data(as_text=True)
     assert 'class="badge st-accepted"' in page and "The CDN in front of the gateway absorbs floods." in page
     assert 'href="https://tickets.example.com/SEC-101"' in page
+
+
+def test_kept_answers_end_when_a_decision_they_count_on_expires(decided, catalog_home):
+    path, _, with_decisions = decided
+    assert with_decisions.answers["until"] is None                   # no decision of DECISIONS expires
+    expiring = path.with_name("expiring.yaml")
+    expiring.write_text(path.read_text(encoding="utf-8").replace("    date: 2026-02-01\n",
+                                                                 "    date: 2026-02-01\n    expires: 2099-12-31\n", 1),
+                        encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("THREATKG_HOME", str(catalog_home))
+        kept = Assessment(analyse(load_model(expiring)))
+        _ = kept.rated
+    assert kept.answers["until"] == "2099-12-31"
+    assert Assessment(lambda: None, dict(kept.answers)).answers == kept.answers        # still true: read back
+    stale = {**kept.answers, "until": "2000-01-01"}
+    assert Assessment(lambda: None, stale).answers == {}                              # expired since: recomputed
