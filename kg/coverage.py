@@ -12,8 +12,9 @@ A pair's state (`state_of`) follows from what addresses it:
     mitigated   an implemented requirement or an existing control addresses it (`by`, with the chain);
     required    only requirements of the profile address it, none implemented yet (`requires`);
     uncovered   nothing in the profile addresses it.
-A decision recorded in the model (kg.decisions) overrides it: its status (mitigated, accepted,
-transferred, false-positive; ontologies/decisions.ttl) becomes the state, with the decision kept.
+A decision recorded in the model (kg.decisions) about a pair that nothing in place mitigates
+decides its state: the decision's status (mitigated, accepted, transferred, false-positive;
+ontologies/decisions.ttl), with the decision kept. What is in place outranks a decision.
 `open` is required + uncovered; `addressed` (covered by the profile, or decided) is every other pair."""
 
 from collections import defaultdict
@@ -174,7 +175,7 @@ def _report(analysis, profile, in_scope, element_iri, counts: _Counts, decisions
         letters = r["stride"] or _own_letter(r)
         by = counts.entries(element_iri[r["component"]], r["iri"], letters)
         state = state_of(by)
-        if (r["component"], r["threat"]) in decisions:
+        if (r["component"], r["threat"]) in decisions and state["state"] != "mitigated":
             state = _with_decision(state, decisions[(r["component"], r["threat"])])
         c["states"][r["threat"]] = state
         c[state["state"]].append(r["threat"])

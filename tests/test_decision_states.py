@@ -1,6 +1,6 @@
-"""A recorded decision sets the state of the pairs it matches and moves their residual risk
-(catalogs/risk.yaml `decisions`), and is shown with its justification in the JSON, the reports and
-the element's web page; the pairs it does not match keep their state and risk."""
+"""A recorded decision sets the state of the pairs it matches that nothing in place mitigates, and
+moves their residual risk (catalogs/risk.yaml `decisions`); it is shown with its justification in
+the JSON, the reports and the element's web page; every other pair keeps its state and risk."""
 
 import json
 
@@ -17,12 +17,12 @@ from tests.conftest import EXAMPLE
 
 DECISIONS = """
 decisions:
-  - id: sqli-prepared
-    threat: CAPEC-66
-    elements: [data-layer]
+  - id: traversal-fp
+    threat: CAPEC-126
+    elements: [api-gateway]
     status: false-positive
-    justification: The data layer only runs prepared statements.
-    owner: data-team
+    justification: The gateway maps no path onto files.
+    owner: platform-team
     date: 2026-02-01
   - id: gateway-floods
     stride: D
@@ -63,18 +63,20 @@ def test_a_decision_sets_the_state_and_moves_the_risk(decided):
     assert before.keys() == after.keys()
     factors = settings()["decisions"]
     changed = {pair for pair in after if after[pair]["state"] != before[pair]["state"]}
-    sqli = after[("data-layer", "CAPEC-66")]
-    assert sqli["state"] == "false-positive" and sqli["risk"]["score"] == 0 < before[("data-layer", "CAPEC-66")]["risk"]["score"]
-    assert sqli["decision"]["justification"] == "The data layer only runs prepared statements."
-    assert any("sqli-prepared (The data layer only runs prepared statements.)" in r for r in sqli["risk"]["reasons"])
-    floods = {p for p, r in after.items() if p[0] == "api-gateway" and "D" in r["stride"]}
+    traversal = after[("api-gateway", "CAPEC-126")]        # the threat's own decision outranks the STRIDE one
+    assert traversal["state"] == "false-positive" and traversal["risk"]["score"] == 0 < before[("api-gateway", "CAPEC-126")]["risk"]["score"]
+    assert traversal["decision"]["justification"] == "The gateway maps no path onto files."
+    assert any("traversal-fp (The gateway maps no path onto files.)" in r for r in traversal["risk"]["reasons"])
+    floods = {p for p, r in after.items() if p[0] == "api-gateway" and "D" in r["stride"]
+              and before[p]["state"] != "mitigated" and p[1] != "CAPEC-126"}
     assert floods and all(after[p]["state"] == "accepted" for p in floods)
+    assert after[("api-gateway", "CAPEC-267")]["state"] == "mitigated"     # what is in place outranks a decision
     assert all(after[p]["risk"]["score"] == before[p]["risk"]["score"] for p in floods)   # accepted: as rated
     assert factors["accepted"]["factor"] == 1.0
     transferred = {p for p, r in after.items() if r["state"] == "transferred"}
     assert transferred and {p[0] for p in transferred} == {"training-pipeline"}
     assert all(after[p]["risk"]["score"] < before[p]["risk"]["score"] for p in transferred)
-    assert changed == {("data-layer", "CAPEC-66")} | floods | transferred
+    assert changed == {("api-gateway", "CAPEC-126")} | floods | transferred
     untouched = after.keys() - changed
     assert all(after[p]["risk"] == before[p]["risk"] and "decision" not in after[p] for p in untouched)
 
@@ -83,9 +85,9 @@ def test_coverage_counts_decided_pairs_by_their_status(decided):
     _, plain, with_decisions = decided
     profile = load(PROFILE)
     was, now = plain.coverage(profile), with_decisions.coverage(profile)
-    data_layer = next(c for c in now["components"] if c["component"] == "data-layer")
-    assert data_layer["states"]["CAPEC-66"]["state"] == "false-positive"
-    assert data_layer["states"]["CAPEC-66"]["decision"]["id"] == "sqli-prepared"
+    gateway = next(c for c in now["components"] if c["component"] == "api-gateway")
+    assert gateway["states"]["CAPEC-126"]["state"] == "false-positive"
+    assert gateway["states"]["CAPEC-126"]["decision"]["id"] == "traversal-fp"
     assert now["totals"]["false-positive"] == 1 and was["totals"]["false-positive"] == 0
     assert now["totals"]["accepted"] > 0 and now["totals"]["transferred"] > 0
     assert now["totals"]["threats"] == was["totals"]["threats"]
@@ -99,13 +101,13 @@ def test_decisions_show_in_json_reports_and_the_element_page(decided, catalog_ho
     env = {"THREATKG_HOME": str(catalog_home)}
     runner = CliRunner()
     rows = json.loads(runner.invoke(main, ["threats", str(path), "--format", "json"], env=env).output)
-    sqli = next(r for r in rows if (r["component"], r["threat"]) == ("data-layer", "CAPEC-66"))
-    assert sqli["state"] == "false-positive" and sqli["decision"]["owner"] == "data-team"
+    traversal = next(r for r in rows if (r["component"], r["threat"]) == ("api-gateway", "CAPEC-126"))
+    assert traversal["state"] == "false-positive" and traversal["decision"]["owner"] == "platform-team"
     for fmt, out in (("md", tmp_path / "r.md"), ("html", tmp_path / "r.html")):
         result = runner.invoke(main, ["report", str(path), "--profile", PROFILE, "--format", fmt, "-o", str(out)], env=env)
         assert result.exit_code == 0, result.output
         text = out.read_text(encoding="utf-8")
-        assert "sqli-prepared" in text and "The data layer only runs prepared statements." in text
+        assert "traversal-fp" in text and "The gateway maps no path onto files." in text
         assert "The CDN in front of the gateway absorbs floods." in text
     from kg.web import create_app
     app = create_app([str(path)], {"TESTING": True})
