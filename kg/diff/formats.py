@@ -1,14 +1,12 @@
 """A diff (kg.diff.comparison) as text: aligned tables, Markdown for a pull-request comment, or a
 SARIF 2.1.0 log of the newly open threats at their elements' lines in the new model file."""
 
-import hashlib
-
 from kg import __version__
 from kg.diff.comparison import is_empty
 from kg.model.load import Model
 from kg.render import markdown as markdown_table
 from kg.render import table
-from kg.report.sarif import FINGERPRINT, LEVELS, SCHEMA, artifact_uri
+from kg.report.sarif import SCHEMA, artifact_uri, result
 
 
 def _ratio(value) -> str:
@@ -93,20 +91,14 @@ def as_markdown(diff: dict, old: str, new: str) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _result(entry: dict, profile: str, model: Model, uri: str, lines: dict) -> dict:
-    identity = f"{model.system}/{entry['element']}/{entry['threat']}"
+def _result(entry: dict, profile: str, model: Model, uri: str, lines: dict, rule_index: int) -> dict:
     rating = entry["risk"]["rating"] or "low"
     was = f"was {entry['was']}" if entry["was"] else "new with this change"
-    return {"ruleId": entry["threat"], "level": LEVELS[rating],
-            "message": {"text": f"{entry['element']} is newly open to {entry['threat']} {entry['label']} under "
-                                f"the profile {profile} ({entry['state']}, {was}): residual risk {_risk(entry)}."},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "SRCROOT"},
-                                                "region": {"startLine": lines.get(entry["element"]) or 1}},
-                           "logicalLocations": [{"name": entry["element"], "kind": "object",
-                                                 "fullyQualifiedName": f"{model.system}/{entry['element']}"}]}],
-            "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode("utf-8")).hexdigest()},
-            "properties": {"element": entry["element"], "profile": profile, "state": entry["state"],
-                           "residualRisk": entry["risk"]["score"], "rating": rating}}
+    message = (f"{entry['element']} is newly open to {entry['threat']} {entry['label']} under the profile "
+               f"{profile} ({entry['state']}, {was}): residual risk {_risk(entry)}.")
+    return result(model.system, entry["element"], entry["threat"], rule_index, rating, message, uri,
+                  lines.get(entry["element"]),
+                  {"profile": profile, "state": entry["state"], "residualRisk": entry["risk"]["score"], "rating": rating})
 
 
 def as_sarif(diff: dict, model: Model, path: str) -> dict:
@@ -119,7 +111,7 @@ def as_sarif(diff: dict, model: Model, path: str) -> dict:
         rules.setdefault(entry["threat"], {"id": entry["threat"], "name": entry["label"] or entry["threat"],
                                            "shortDescription": {"text": entry["label"] or entry["threat"]}})
     index = {rule: i for i, rule in enumerate(rules)}
-    results = [{**_result(e, p, model, uri, lines), "ruleIndex": index[e["threat"]]} for p, e in entries]
+    results = [_result(e, p, model, uri, lines, index[e["threat"]]) for p, e in entries]
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "ThreatKG", "version": __version__, "semanticVersion": __version__,
                             "rules": list(rules.values())}},

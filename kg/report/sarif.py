@@ -54,21 +54,27 @@ def _message(gap: dict, data: dict) -> str:
     return text
 
 
-def _result(gap: dict, data: dict, index: dict, uri: str) -> dict:
-    identity = f"{data['system']['id']}/{gap['element']}/{gap['threat']}"
+def result(system: str, element: str, threat: str, rule_index: int, rating: str, message: str, uri: str,
+           line: int | None, properties: dict) -> dict:
+    """One SARIF result: `threat` on `element` of `system`, at the element's line in the model file
+    (1 when the format has none), fingerprinted by system, element and threat."""
+    identity = f"{system}/{element}/{threat}"
     return {
-        "ruleId": gap["threat"], "ruleIndex": index[gap["threat"]], "level": LEVELS[gap["risk"]["rating"]],
-        "message": {"text": _message(gap, data)},
+        "ruleId": threat, "ruleIndex": rule_index, "level": LEVELS[rating], "message": {"text": message},
         "locations": [{
             "physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "SRCROOT"},
-                                 "region": {"startLine": gap["line"] or 1}},
-            "logicalLocations": [{"name": gap["element"], "fullyQualifiedName": identity.rsplit("/", 1)[0],
-                                  "kind": "object"}]}],
+                                 "region": {"startLine": line or 1}},
+            "logicalLocations": [{"name": element, "fullyQualifiedName": f"{system}/{element}", "kind": "object"}]}],
         "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode("utf-8")).hexdigest()},
-        "properties": {"element": gap["element"], "residualRisk": gap["risk"]["score"],
-                       "rating": gap["risk"]["rating"], "state": gap["state"], "stride": gap["stride"], "provenance": gap["provenance"],
-                       "rank": gap["rank"]},
+        "properties": {"element": element, **properties},
     }
+
+
+def _result(gap: dict, data: dict, index: dict, uri: str) -> dict:
+    return result(data["system"]["id"], gap["element"], gap["threat"], index[gap["threat"]], gap["risk"]["rating"],
+                  _message(gap, data), uri, gap["line"],
+                  {"residualRisk": gap["risk"]["score"], "rating": gap["risk"]["rating"], "state": gap["state"],
+                   "stride": gap["stride"], "provenance": gap["provenance"], "rank": gap["rank"]})
 
 
 def log(data: dict, cwd: Path | None = None) -> dict:
