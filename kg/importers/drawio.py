@@ -32,7 +32,7 @@ def detect(data) -> bool:
 
 def convert(data: str, ctx) -> dict:
     m = _mapping(ctx)
-    root = _xml(data, ctx.file, "the file")
+    root = _xml(data, ctx.file, None)
     pages = [root] if root.tag == "mxGraphModel" else None
     if pages is None:
         if root.tag != "mxfile":
@@ -84,15 +84,17 @@ def _mapping(ctx) -> dict:
     return m
 
 
-def _xml(text: str, file: str, what: str) -> Element:
+def _xml(text: str, file: str, what: str | None) -> Element:
+    """The root element of XML text (`what`: the page it is, None for the file itself)."""
+    where = f"{what}: " if what else ""
     try:
         return SafeET.fromstring(text)
     except DefusedXmlException as err:
-        raise InputError(Problem(file, f"{what}: refused unsafe XML ({type(err).__name__}: entity declarations "
+        raise InputError(Problem(file, f"{where}refused unsafe XML ({type(err).__name__}: entity declarations "
                                        "and external references are not read)")) from None
     except ParseError as err:
-        line = err.position[0] if what == "the file" else None
-        raise InputError(Problem(file, f"{what}: malformed XML: {err}", line=line)) from None
+        line = None if what else err.position[0]
+        raise InputError(Problem(file, f"{where}malformed XML: {err}", line=line)) from None
 
 
 def _page(diagram: Element, i: int, ctx) -> Element | None:
@@ -305,7 +307,8 @@ def _flow(cell: _Cell, i: str, prefix: str, ids: dict, zones: dict, labels: dict
             return None
         ends[end] = ids[ref]
     label = cell.label or labels.get(i, "")
-    flow = {"id": ctx.ident(label if label and len(label) < 40 else None, f"{prefix}{i}"), **ends}
+    named = label if label and len(label) < 40 else f"{ends['source']}-to-{ends['target']}"
+    flow = {"id": ctx.ident(named, f"{prefix}{i}"), **ends}
     if label:
         flow["label"] = label
     if cell.bidirectional:

@@ -29,11 +29,16 @@ def _enum(value):
 
 
 def _named(items, what: str, ctx) -> dict:
-    """Name → item of a list of pytm objects; a nameless or repeated name is a problem."""
+    """Name → item of a list of pytm objects; another type, a nameless or repeated name is a problem."""
     found = {}
+    if not isinstance(items, list | None):
+        ctx.fail(None, f"the {what} section is a list of objects; found {type(items).__name__}")
+        return found
     for i, item in enumerate(items or []):
         name = item.get("name") if isinstance(item, dict) else None
-        if not isinstance(name, str) or not name:
+        if not isinstance(item, dict):
+            ctx.fail(f"{what}[{i}]", f"a pytm {what} is an object; found {type(item).__name__}")
+        elif not isinstance(name, str) or not name:
             ctx.fail(f"{what}[{i}]", f"a pytm {what} needs a name")
         elif name in found and found[name] != item:
             ctx.fail(name, f"two pytm {what}s are named '{name}': references by name would be ambiguous")
