@@ -104,6 +104,8 @@ def _page(diagram: Element, i: int, ctx) -> Element | None:
     model = diagram.find("mxGraphModel")
     if model is not None:
         return model
+    if len(diagram):
+        raise InputError(Problem(ctx.file, f"{where}: the page is <{diagram[0].tag}>, not <mxGraphModel>"))
     text = (diagram.text or "").strip()
     if not text:
         ctx.warn(where, "an empty page")
@@ -176,6 +178,12 @@ def _cells(model: Element, prefix: str, ctx) -> dict[str, _Cell]:
             ctx.fail(f"{prefix}{c.id}", "two cells have this id")
         else:
             cells[c.id] = c
+    for i in cells:
+        chain = _ancestors(i, cells)
+        last = cells[chain[-1]].parent if chain else cells[i].parent
+        if last == i or last in chain:
+            ctx.fail(f"{prefix}{i}", "its parent chain is a cycle")
+            raise InputError(ctx.problems)
     return cells
 
 
@@ -195,14 +203,13 @@ def _convert_page(model: Element, prefix: str, m: dict, doc: dict, ctx):
     origin = {i: _origin(i, cells) for i in vertices}
 
     def zone_of(i):
-        """The nearest enclosing zone: by containment (parent), else by geometry (the smallest)."""
-        parent = cells[i].parent
-        while parent in cells:
-            if parent in zones:
-                return parent
-            parent = cells[parent].parent
+        """The nearest enclosing zone: by containment (parent), else by geometry (the smallest
+        larger zone around it)."""
+        if (parent := next((a for a in _ancestors(i, cells) if a in zones), None)) is not None:
+            return parent
         x, y, w, h = origin[i]
-        around = [z for z in zones if z != i and _inside((x, y, w, h), origin[z]) and not _within(z, i, cells)]
+        around = [z for z in zones if _inside((x, y, w, h), origin[z]) and origin[z][2] * origin[z][3] > w * h
+                  and i not in _ancestors(z, cells)]
         return min(around, key=lambda z: origin[z][2] * origin[z][3], default=None)
 
     for i, spec in zones.items():
@@ -212,6 +219,8 @@ def _convert_page(model: Element, prefix: str, m: dict, doc: dict, ctx):
         zone = {"id": ids[i], "label": label, "kind": by_label or spec["kind"] or m["default_zone"]["kind"]}
         if (parent := zone_of(i)) is not None:
             zone["parent"] = ids[parent]
+        for key, value in cell.properties.items():
+            ctx.warn(f"{prefix}{i}", f"property {key}={value!r} of a container is not kept")
         doc["zones"].append(zone)
     outside = None
     for i, cell in vertices.items():
@@ -240,13 +249,22 @@ def _convert_page(model: Element, prefix: str, m: dict, doc: dict, ctx):
             ctx.warn(f"{prefix}{i}", f"text '{cell.label[:60]}' is an annotation: not kept")
 
 
+def _ancestors(i: str, cells: dict) -> list[str]:
+    """The cells that hold cell i, nearest first (a parent cycle ends the walk; _cells reports it)."""
+    found, parent = [], cells[i].parent
+    while parent in cells and parent not in found and parent != i:
+        found.append(parent)
+        parent = cells[parent].parent
+    return found
+
+
 def _origin(i: str, cells: dict) -> tuple:
     """A cell's box in page coordinates (geometry is relative to the parent's)."""
     x, y, w, h = cells[i].box
-    parent = cells[i].parent
-    while parent in cells and cells[parent].vertex:
+    for parent in _ancestors(i, cells):
+        if not cells[parent].vertex:
+            break
         x, y = x + cells[parent].box[0], y + cells[parent].box[1]
-        parent = cells[parent].parent
     return x, y, w, h
 
 
@@ -254,16 +272,6 @@ def _inside(inner, outer) -> bool:
     x, y, w, h = inner
     ox, oy, ow, oh = outer
     return ow > 0 and oh > 0 and ox <= x and oy <= y and x + w <= ox + ow and y + h <= oy + oh
-
-
-def _within(zone: str, cell: str, cells: dict) -> bool:
-    """Whether `zone` is inside `cell` by parentage (a zone never encloses its own container)."""
-    parent = cells[zone].parent
-    while parent in cells:
-        if parent == cell:
-            return True
-        parent = cells[parent].parent
-    return False
 
 
 def _component(cell: _Cell, eid: str, where: str, m: dict, ctx) -> dict:

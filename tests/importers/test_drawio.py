@@ -173,6 +173,10 @@ def _inner_entities() -> str:
      "the diagram has no shape ThreatKG can read as a component"),
     (f'<mxfile><diagram><mxGraphModel><root>{ROOT}{vertex("a", "ellipse;")}{vertex("a", "ellipse;")}</root>'
      '</mxGraphModel></diagram></mxfile>', "a: two cells have this id"),
+    (f'<mxfile><diagram><mxGraphModel><root>{ROOT}{vertex("a", "ellipse;", parent="b")}'
+     f'{vertex("b", "swimlane;", parent="a")}</root></mxGraphModel></diagram></mxfile>', "a: its parent chain is a cycle"),
+    ('<mxfile><diagram name="p"><svg/></diagram></mxfile>', "the page is <svg>, not <mxGraphModel>"),
+    ('<mxGraphModel><root><mxCell id="0"/></root></mxGraphModel>', "no shape ThreatKG can read"),
 ])
 def test_hostile_and_broken_files_exit_2_naming_the_problem(text, message, tmp_path):
     path = tmp_path / "bad.drawio"
@@ -181,6 +185,19 @@ def test_hostile_and_broken_files_exit_2_naming_the_problem(text, message, tmp_p
         result = run(*command, code=2)
         assert message in result.stderr and str(path) in result.stderr
         assert "root:" not in result.stderr          # /etc/passwd never read
+
+
+def test_equal_boxes_nest_no_zone_in_itself(tmp_path):
+    cells = (vertex("a", "rounded=0;dashed=1;", "A", w=300, h=300) + vertex("b", "rounded=0;dashed=1;", "B", w=300, h=300)
+             + vertex("c", "ellipse;", "C", x=10, y=10) + f'<UserObject label="D" kind="llm" owner="ml-team" id="d">'
+             f'<mxCell style="ellipse;" vertex="1" parent="1"><mxGeometry x="500" width="50" height="50" as="geometry"/>'
+             f'</mxCell></UserObject>')
+    path = diagram(cells, tmp_path)
+    doc = yaml.safe_load(run("import", path).stdout)
+    assert all("parent" not in z for z in doc["zones"])
+    d = next(c for c in doc["components"] if c["id"] == "D")
+    assert d["kinds"] == ["llm"] and d["zone"] == "diagram"
+    run("validate", path)
 
 
 def test_huge_file_is_refused_unread(tmp_path):
