@@ -71,7 +71,7 @@ def convert(data: dict, ctx) -> dict:
     flow_ids = {f: ctx.ident(f) for f in flows}
     controls, components = [], []
     for ename, element in elements.items():
-        components.append(_component(ename, element, ids[ename], zones, objects, m, ctx))
+        components.append(_component(ename, element, ids[ename], zones, m, ctx))
         controls += _controls(element, ids[ename], m, ctx)
     if any("zone" not in c for c in components):
         unzoned = [c for c in components if "zone" not in c]
@@ -115,7 +115,7 @@ def _ref_name(value):
     return value.get("name") if isinstance(value, dict) else value or None
 
 
-def _component(ename, element, eid, zones, objects, m, ctx) -> dict:
+def _component(ename, element, eid, zones, m, ctx) -> dict:
     klass = element.get("__class__", "Asset")
     kinds = list(m["classes"].get(klass) or [])
     if not kinds:
