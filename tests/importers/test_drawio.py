@@ -190,13 +190,13 @@ def test_hostile_and_broken_files_exit_2_naming_the_problem(text, message, tmp_p
 def test_equal_boxes_nest_no_zone_in_itself(tmp_path):
     cells = (vertex("a", "rounded=0;dashed=1;", "A", w=300, h=300) + vertex("b", "rounded=0;dashed=1;", "B", w=300, h=300)
              + vertex("c", "ellipse;", "C", x=10, y=10) + '<UserObject label="D" kind="llm" owner="ml-team" id="d">'
-             f'<mxCell style="ellipse;" vertex="1" parent="1"><mxGeometry x="500" width="50" height="50" as="geometry"/>'
-             f'</mxCell></UserObject>')
+             '<mxCell style="ellipse;" vertex="1" parent="1"><mxGeometry x="500" width="50" height="50" as="geometry"/>'
+             '</mxCell></UserObject>')
     path = diagram(cells, tmp_path)
     doc = yaml.safe_load(run("import", path).stdout)
     assert all("parent" not in z for z in doc["zones"])
     d = next(c for c in doc["components"] if c["id"] == "D")
-    assert d["kinds"] == ["llm"] and d["zone"] == "diagram"
+    assert d["kinds"] == ["llm"] and d["zone"] == "diagram" and d["attributes"] == {"owner": "ml-team"}
     run("validate", path)
 
 
