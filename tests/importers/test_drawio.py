@@ -200,6 +200,19 @@ def test_equal_boxes_nest_no_zone_in_itself(tmp_path):
     run("validate", path)
 
 
+def test_every_page_is_read_and_a_bare_graph_model_too(tmp_path):
+    page = f"<mxGraphModel><root>{ROOT}{vertex('a', 'ellipse;', 'Worker')}{vertex('b', 'shape=cylinder3;')}" \
+           f"{edge('e', 'a', 'b')}</root></mxGraphModel>"
+    path = tmp_path / "two.drawio"
+    path.write_text(f'<mxfile><diagram name="One">{page}</diagram><diagram name="Two">{page}</diagram></mxfile>')
+    doc = yaml.safe_load(run("import", path).stdout)
+    assert doc["system"]["name"] == "One" and len(doc["components"]) == 4 and len(doc["flows"]) == 2
+    assert len({c["id"] for c in doc["components"]}) == 4
+    bare = tmp_path / "bare.xml"
+    bare.write_text(page)
+    assert len(yaml.safe_load(run("import", bare).stdout)["components"]) == 2
+
+
 def test_huge_file_is_refused_unread(tmp_path):
     path = tmp_path / "huge.drawio"
     path.write_text(f"<mxfile><diagram><mxGraphModel><root>{ROOT}" + vertex("a", "ellipse;") * 200_000
