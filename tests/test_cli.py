@@ -64,7 +64,8 @@ def test_threats_csv(threat_rows):
     text = run("threats", EXAMPLE, "--format", "csv").stdout
     assert not text.endswith("\n\n")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["component", "threat", "stride", "source", "provenance", "risk", "folded", "via"]
+    assert list(rows[0]) == ["component", "threat", "stride", "source", "provenance", "risk", "state", "folded", "via"]
+    assert {r["state"] for r in rows} == {"mitigated", "uncovered"}
     assert [(r["component"], r["threat"]) for r in rows] == [(r["component"], r["threat"]) for r in threat_rows]
 
 
