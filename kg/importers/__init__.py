@@ -49,13 +49,13 @@ class Context:
     def folder(self) -> Path:
         return Path(self.file).resolve().parent
 
-    def warn(self, element: str | None, message: str):
+    def warn(self, element: str | None, message: str, line: int | None = None):
         """Something of the source element that the ThreatKG model cannot hold, or holds differently."""
-        self.warnings.append(Problem(self.file, message, element=element))
+        self.warnings.append(Problem(self.file, message, line=line, element=element))
 
-    def fail(self, element: str | None, message: str):
+    def fail(self, element: str | None, message: str, line: int | None = None):
         """Something that keeps the file from being a model (reported with every other problem)."""
-        self.problems.append(Problem(self.file, message, element=element))
+        self.problems.append(Problem(self.file, message, line=line, element=element))
 
     def ident(self, *candidates) -> str:
         """A new ThreatKG element id (letters, digits, `.`, `_`, `-`) from the first usable candidate
