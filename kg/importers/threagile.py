@@ -122,11 +122,11 @@ def _keyed(data, section, ctx) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        ctx.fail(section, f"must be a mapping of title → entry, found {type(value).__name__}")
+        ctx.fail(section, f"must be a mapping of title → entry, found {_kind(value)}")
         return {}
     for title, entry in value.items():
         if not isinstance(entry, dict):
-            ctx.fail(f"{section}.{title}", f"must be a mapping, found {type(entry).__name__}")
+            ctx.fail(f"{section}.{title}", f"must be a mapping, found {_kind(entry)}")
     return {t: e for t, e in value.items() if isinstance(e, dict)}
 
 
@@ -165,7 +165,7 @@ def _zones(boundaries, zone_ids, ids, ctx):
         while at is not None and at not in seen:
             seen, at = [*seen, at], parent.get(at)
         if at == bid:
-            ctx.fail(bid, f"trust boundaries nest in a cycle: {' → '.join([*reversed(seen), bid])}")
+            ctx.fail(bid, f"trust boundaries nest in a cycle: {' in '.join([*seen, bid])}")
             return [], {}
     depth = {bid: _depth(bid, parent) for bid in zone_ids}
     for title, b in boundaries.items():
@@ -341,3 +341,10 @@ def _justification(entry) -> str:
 
 def _date(value) -> str:
     return value.isoformat()[:10] if isinstance(value, (datetime.date, datetime.datetime)) else str(value)
+
+
+def _kind(value) -> str:
+    """What a YAML or JSON value is, in words."""
+    if isinstance(value, (list, dict, str)):
+        return {list: "a list", dict: "a mapping", str: "text"}[next(t for t in (list, dict, str) if isinstance(value, t))]
+    return type(value).__name__

@@ -58,12 +58,12 @@ def _list(data, section, ctx, named=True) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        ctx.fail(section, f"must be a list, found {type(value).__name__}")
+        ctx.fail(section, f"must be a list, found {_kind(value)}")
         return []
     good = []
     for n, entry in enumerate(value, 1):
         if not isinstance(entry, dict):
-            ctx.fail(f"{section}[{n}]", f"must be an object, found {type(entry).__name__}")
+            ctx.fail(f"{section}[{n}]", f"must be an object, found {_kind(entry)}")
         elif named and not (isinstance(entry.get("symbolic_name"), str) and entry["symbolic_name"]):
             ctx.fail(f"{section}[{n}]", "has no symbolic_name")
         else:
@@ -251,3 +251,10 @@ def _date(value) -> str | None:
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()[:10]
     return str(value)[:10] if value else None
+
+
+def _kind(value) -> str:
+    """What a YAML or JSON value is, in words."""
+    if isinstance(value, (list, dict, str)):
+        return {list: "a list", dict: "a mapping", str: "text"}[next(t for t in (list, dict, str) if isinstance(value, t))]
+    return type(value).__name__
