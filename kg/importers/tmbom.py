@@ -71,6 +71,15 @@ def _list(data, section, ctx, named=True) -> list:
     return good
 
 
+def _seq(entry, key, ctx) -> list:
+    """The list under `key` of a named entry (none: empty); a problem when it is something else."""
+    value = entry.get(key)
+    if value is None or isinstance(value, list):
+        return value or []
+    ctx.fail(entry["symbolic_name"], f"{key} must be a list, found {_kind(value)}")
+    return []
+
+
 def _joined(values) -> str:
     return ", ".join(dict.fromkeys(map(str, values or []))) or "none"
 
@@ -136,10 +145,11 @@ def _data_sets(data_sets, elements, ctx) -> dict:
     and attributes raised by its data sets' sensitivity."""
     m, held = ctx.mapping, {}
     for ds in data_sets:
-        facts = [m["sensitivities"][s] for s in ds.get("data_sensitivity") or [] if s in m["sensitivities"]]
-        for unknown in [s for s in ds.get("data_sensitivity") or [] if s not in m["sensitivities"]]:
+        sensitivity = _seq(ds, "data_sensitivity", ctx)
+        facts = [m["sensitivities"][s] for s in sensitivity if s in m["sensitivities"]]
+        for unknown in [s for s in sensitivity if s not in m["sensitivities"]]:
             ctx.warn(ds["symbolic_name"], f"data sensitivity '{unknown}' maps to no classification")
-        for placement in ds.get("placements") or []:
+        for placement in _seq(ds, "placements", ctx):
             store = placement.get("data_store") if isinstance(placement, dict) else None
             if elements.get(store, ("",))[0] != "data_stores":
                 ctx.warn(ds["symbolic_name"], f"placed in '{store}', no data store of this model; "
@@ -201,7 +211,7 @@ def _decisions(data, zone_ids, ctx) -> list:
     date = _date(data.get("reviewed_at") or data.get("released_at"))
     decisions, covered = [], set()
     for c in _list(data, "controls", ctx):
-        name, named = c["symbolic_name"], c.get("threats") or []
+        name, named = c["symbolic_name"], _seq(c, "threats", ctx)
         for missing in [t for t in named if t not in threats]:
             ctx.fail(name, f"threats: '{missing}' is no threat of this model")
         if c.get("status") not in m["implemented"]:

@@ -224,3 +224,14 @@ def test_broken_included_file_is_named(tiny, tmp_path):
     assert f"{broken}:2: malformed YAML" in rejected(write(tmp_path / "t.yaml", tiny))
     os.remove(broken)
     assert f"{broken}: no such file" in rejected(write(tmp_path / "t.yaml", tiny))
+
+
+def test_text_from_no_file_includes_nothing(tiny, tmp_path):
+    """An upload or a stored version has a name but no folder: its includes are not followed."""
+    from kg.errors import InputError
+    from kg.model.load import parse_model
+    write(tmp_path / "more.yaml", {"title": "secret"})
+    tiny["includes"] = ["more.yaml"]
+    with pytest.raises(InputError) as err:
+        parse_model(yaml.safe_dump(tiny), str(tmp_path / "uploaded.yaml"))
+    assert "a model read from no file (an upload, a stored version) includes nothing" in str(err.value.problems[0])
