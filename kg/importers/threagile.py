@@ -27,10 +27,12 @@ def convert(data, ctx) -> dict:
     assets = _keyed(data, "technical_assets", ctx)
     data_assets = {a.get("id"): (title, a) for title, a in _keyed(data, "data_assets", ctx).items()}
     boundaries = _keyed(data, "trust_boundaries", ctx)
-    ids = {a["id"]: ctx.ident(a["id"], title) for title, a in assets.items() if _has_id(a, title, "technical asset", ctx)}
+    ids = {a["id"]: ctx.ident(a["id"], title) for title, a in assets.items()
+           if _has_id(a, title, "technical asset", ctx)}
     zone_ids = {b["id"]: ctx.ident(b["id"], title) for title, b in boundaries.items()
                 if _has_id(b, title, "trust boundary", ctx)}
-    system = {"id": ctx.ident(_kebab(data.get("title") or ""), "threagile-model"), "name": str(data.get("title") or "Threagile model")}
+    title = data.get("title") or "Threagile model"
+    system = {"id": ctx.ident(_kebab(title)), "name": str(title)}
     if description := (data.get("business_overview") or {}).get("description"):
         system["description"] = str(description).strip()
     zones, zone_of = _zones(boundaries, zone_ids, ids, ctx)
@@ -38,12 +40,11 @@ def convert(data, ctx) -> dict:
         zone = dict(m["outside_zone"], id=ctx.ident(m["outside_zone"]["id"]))
         zones.append(zone)
         zone_of |= dict.fromkeys(outside, zone["id"])
-    components = [_component(title, a, ids, zone_of, data_assets, ctx) for title, a in assets.items() if a.get("id") in ids]
-    flows, controls = _flows(assets, ids, data_assets, ctx)
+    components = [_component(t, a, ids, zone_of, data_assets, ctx) for t, a in assets.items() if a.get("id") in ids]
+    flows, controls, link_ids = _flows(assets, ids, data_assets, ctx)
     doc = {"system": system, "zones": zones, "components": components, "flows": flows}
     if controls:
         doc["controls"] = controls
-    link_ids = {source: flow for source, flow in ((f.pop("_threagile"), f["id"]) for f in flows)}
     if decisions := _decisions(_keyed(data, "risk_tracking", ctx), ids, link_ids, m, ctx):
         doc["decisions"] = decisions
     for section in UNHELD:
@@ -245,8 +246,9 @@ def _classification(a, data_assets, ctx) -> str | None:
 
 
 def _flows(assets, ids, data_assets, ctx):
-    """A flow per communication link, and a control per authentication and authorization it uses."""
-    m, flows, guarded = ctx.mapping, [], {}
+    """A flow per communication link, a control per authentication and authorization they use, and
+    the flow id of each Threagile link id (`asset>link-title`, as risk ids name links)."""
+    m, flows, guarded, link_ids = ctx.mapping, [], {}, {}
     for a in (a for a in assets.values() if a.get("id") in ids):
         links = a.get("communication_links") or {}
         if not isinstance(links, dict):
@@ -280,12 +282,12 @@ def _flows(assets, ids, data_assets, ctx):
                     guarded.setdefault((key, value), []).append(flow["id"])
                 elif value not in (None, "none"):
                     ctx.warn(where, f"{key} '{value}' maps to no ThreatKG control; left out")
-            flow["_threagile"] = f"{a['id']}>{_kebab(title)}"
+            link_ids[f"{a['id']}>{_kebab(title)}"] = flow["id"]
             flows.append(flow)
     controls = [{"id": ctx.ident(f"{key}-{value}"), "label": f"{key.capitalize()}: {value} (Threagile)",
                  "kind": m[key][value]["kind"], "protects": flow_ids, "mitigates": list(m[key][value]["mitigates"])}
                 for (key, value), flow_ids in guarded.items()]
-    return flows, controls
+    return flows, controls, link_ids
 
 
 def _kebab(title) -> str:
@@ -345,6 +347,5 @@ def _date(value) -> str:
 
 def _kind(value) -> str:
     """What a YAML or JSON value is, in words."""
-    if isinstance(value, (list, dict, str)):
-        return {list: "a list", dict: "a mapping", str: "text"}[next(t for t in (list, dict, str) if isinstance(value, t))]
-    return type(value).__name__
+    return next((word for t, word in ((list, "a list"), (dict, "a mapping"), (str, "text")) if isinstance(value, t)),
+                type(value).__name__)

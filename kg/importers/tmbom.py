@@ -183,7 +183,8 @@ def _flow(f, elements, components, zones, zone_ids, held, ctx) -> dict | None:
             ctx.fail(name, f"{end} '{obj}' is no actor, component or data store of this model")
             continue
         elif elements[obj][0] != ELEMENTS.get(typ):
-            ctx.warn(name, f"{end} '{obj}' is declared among {elements[obj][0]}, not as a {typ}; taken as it is declared")
+            ctx.warn(name, f"{end} '{obj}' is declared among {elements[obj][0]}, not as a {typ}; "
+                           "taken as it is declared")
         ends[end] = obj
     if len(ends) < 2:
         return None
@@ -265,6 +266,5 @@ def _date(value) -> str | None:
 
 def _kind(value) -> str:
     """What a YAML or JSON value is, in words."""
-    if isinstance(value, (list, dict, str)):
-        return {list: "a list", dict: "a mapping", str: "text"}[next(t for t in (list, dict, str) if isinstance(value, t))]
-    return type(value).__name__
+    return next((word for t, word in ((list, "a list"), (dict, "a mapping"), (str, "text")) if isinstance(value, t)),
+                type(value).__name__)

@@ -158,7 +158,8 @@ def test_malformed_yaml_names_file_and_line(tmp_path):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(technical_assets=["a", "b"]), "technical_assets: must be a mapping of title → entry, found a list"),
+    (lambda d: d.update(technical_assets=["a", "b"]),
+     "technical_assets: must be a mapping of title → entry, found a list"),
     (lambda d: d["technical_assets"].update(C="text"), "technical_assets.C: must be a mapping, found text"),
     (lambda d: d["technical_assets"]["A"].update(type="robot"), "a: type 'robot' is none of"),
     (lambda d: d["technical_assets"]["A"]["communication_links"]["Call"].update(target="nowhere"),
@@ -201,7 +202,8 @@ def test_include_cycles_and_depth_are_refused(tiny, tmp_path):
     write(tmp_path / "a.yaml", {"includes": ["b.yaml"]})
     write(tmp_path / "b.yaml", {"includes": ["a.yaml"]})
     tiny["includes"] = ["a.yaml"]
-    assert "includes: a.yaml: include cycle (t.yaml → a.yaml → b.yaml → a.yaml)" in rejected(write(tmp_path / "t.yaml", tiny))
+    stderr = rejected(write(tmp_path / "t.yaml", tiny))
+    assert "includes: a.yaml: include cycle (t.yaml → a.yaml → b.yaml → a.yaml)" in stderr
     for n in range(8):
         write(tmp_path / f"d{n}.yaml", {"includes": [f"d{n + 1}.yaml"]})
     write(tmp_path / "d8.yaml", {"title": "deep"})
