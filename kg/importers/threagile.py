@@ -3,6 +3,7 @@ data assets and risk tracking, with `includes:` followed inside the file's folde
 what is catalogs/import/threagile.yaml."""
 
 import datetime
+import re
 from pathlib import Path
 
 from kg.errors import InputError
@@ -45,7 +46,7 @@ def convert(data, ctx) -> dict:
     doc = {"system": system, "zones": zones, "components": components, "flows": flows}
     if controls:
         doc["controls"] = controls
-    if decisions := _decisions(_keyed(data, "risk_tracking", ctx), ids, link_ids, m, ctx):
+    if decisions := _decisions(_keyed(data, "risk_tracking", ctx), ids, link_ids, zone_ids, ctx):
         doc["decisions"] = decisions
     for section in UNHELD:
         if entries := data.get(section):
@@ -195,8 +196,8 @@ def _depth(bid, parent) -> int:
 
 
 def _zone_kind(title, b, m, ctx) -> str:
-    text = f"{b['id']} {title}".lower()
-    if hint := next((kind for word, kind in m["zone_hints"].items() if word in text), None):
+    words = set(re.split(r"[^a-z0-9]+", f"{b['id']} {title}".lower()))
+    if hint := next((kind for word, kind in m["zone_hints"].items() if word in words), None):
         return hint
     if b.get("type") not in m["zone_kinds"]:
         ctx.warn(b["id"], f"trust boundary type '{b.get('type')}' maps to no zone kind; taken as internal")
@@ -295,10 +296,10 @@ def _kebab(title) -> str:
 
 
 # ------------------------------------------------------------ risk tracking
-def _decisions(tracking, ids, link_ids, m, ctx) -> list:
-    """A decision per tracked risk whose category maps to a threat: the risk id's assets (and
-    links) are its elements (`*` or none: every element)."""
-    decisions = []
+def _decisions(tracking, ids, link_ids, zone_ids, ctx) -> list:
+    """A decision per tracked risk whose category maps to a threat: the risk id's assets and links
+    are its elements, its trust boundaries its zones (`*` or none of them: every element)."""
+    m, decisions = ctx.mapping, []
     for key, entry in tracking.items():
         key = str(key)
         category, *parts = key.split("@")
@@ -317,15 +318,17 @@ def _decisions(tracking, ids, link_ids, m, ctx) -> list:
         if not entry.get("justification") or not entry.get("date"):
             ctx.warn(key, f"a decision needs a justification and a date; not a decision: {text}")
             continue
-        elements = [ids.get(p) or link_ids.get(p) for p in parts if p != "*"]
-        if None in elements:
-            unknown = [p for p in parts if p != "*" and p not in ids and p not in link_ids]
-            ctx.warn(key, f"names {', '.join(unknown)}, no technical asset or link of this model; not a decision")
+        named = [p for p in parts if p != "*"]
+        if unknown := [p for p in named if p not in ids and p not in link_ids and p not in zone_ids]:
+            ctx.warn(key, f"names {', '.join(unknown)}, no technical asset, link or trust boundary of this model; "
+                          f"not a decision: {text}")
             continue
         decision = {"id": ctx.ident(f"risk-{key.replace('*', 'all')}"),
                     "stride" if threat in STRIDE else "threat": threat}
-        if elements:
+        if elements := [ids.get(p) or link_ids[p] for p in named if p not in zone_ids]:
             decision["elements"] = list(dict.fromkeys(elements))
+        if zones := [zone_ids[p] for p in named if p in zone_ids]:
+            decision["zones"] = list(dict.fromkeys(zones))
         decision |= {"status": status, "justification": _justification(entry), "date": _date(entry["date"])}
         if entry.get("checked_by"):
             decision["owner"] = str(entry["checked_by"])

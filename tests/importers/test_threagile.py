@@ -237,3 +237,19 @@ def test_text_from_no_file_includes_nothing(tiny, tmp_path):
     with pytest.raises(InputError) as err:
         parse_model(yaml.safe_dump(tiny), str(tmp_path / "uploaded.yaml"))
     assert "a model read from no file (an upload, a stored version) includes nothing" in str(err.value.problems[0])
+
+
+def test_tracked_risks_name_assets_links_and_boundaries(tiny, tmp_path, with_catalogs):
+    track = {"justification": "Checked.", "date": "2026-01-02", "status": "false-positive", "ticket": "https://t.example/1"}
+    tiny["risk_tracking"] = {"sql-nosql-injection@a@b@a>call": track, "missing-hardening@inner": track,
+                             "unencrypted-asset@ghost": track, "missing-vault@*": track}
+    doc, stderr = imported(write(tmp_path / "t.yaml", tiny), tmp_path)
+    assert doc["decisions"] == [
+        {"id": "risk-sql-nosql-injection-a-b-a-call", "threat": "CAPEC-66", "elements": ["a", "b", "a-call"],
+         "status": "false-positive", "justification": "Checked.", "date": "2026-01-02", "ticket": "https://t.example/1"},
+        {"id": "risk-missing-hardening-inner", "stride": "ElevationOfPrivilege", "zones": ["inner"],
+         "status": "false-positive", "justification": "Checked.", "date": "2026-01-02", "ticket": "https://t.example/1"}]
+    assert ("unencrypted-asset@ghost: names ghost, no technical asset, link or trust boundary of this model; "
+            "not a decision: 'Checked.'") in stderr
+    assert "missing-vault@*: risk category 'missing-vault' maps to no ThreatKG threat; not a decision: 'Checked.'" in stderr
+    assert run("validate", tmp_path / "model.yaml").exit_code == 0
