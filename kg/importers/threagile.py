@@ -15,7 +15,6 @@ MAX_INCLUDE_DEPTH = 5
 MAX_INCLUDED_FILES = 50
 UNHELD = ("shared_runtimes", "individual_risk_categories", "abuse_cases", "security_requirements", "questions")
 LEVELS = ["public", "internal", "confidential", "restricted"]
-STRIDE = {"Spoofing", "Tampering", "Repudiation", "InformationDisclosure", "DenialOfService", "ElevationOfPrivilege"}
 
 
 def detect(data) -> bool:
@@ -50,7 +49,8 @@ def convert(data, ctx) -> dict:
         doc["decisions"] = decisions
     for section in UNHELD:
         if entries := data.get(section):
-            ctx.warn(section, f"{len(entries)} entries: ThreatKG holds no {section.replace('_', ' ')}; not imported")
+            ctx.warn(section, f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}: ThreatKG holds "
+                              f"no {section.replace('_', ' ')}; not imported")
     return doc
 
 
@@ -308,6 +308,8 @@ def _decisions(tracking, ids, link_ids, zone_ids, ctx) -> list:
             continue
         text = f"'{entry.get('justification') or ''}'"
         threat = m["risk_categories"].get(category)
+        kinds = threat.get("kinds") if isinstance(threat, dict) else None
+        threat = threat.get("threat") if isinstance(threat, dict) else threat
         status = m["statuses"].get(entry.get("status"), "?")
         if threat is None:
             ctx.warn(key, f"risk category '{category}' maps to no ThreatKG threat; not a decision: {text}")
@@ -323,12 +325,13 @@ def _decisions(tracking, ids, link_ids, zone_ids, ctx) -> list:
             ctx.warn(key, f"names {', '.join(unknown)}, no technical asset, link or trust boundary of this model; "
                           f"not a decision: {text}")
             continue
-        decision = {"id": ctx.ident(f"risk-{key.replace('*', 'all')}"),
-                    "stride" if threat in STRIDE else "threat": threat}
+        decision = {"id": ctx.ident(f"risk-{key.replace('*', 'all')}"), "threat": threat}
         if elements := [ids.get(p) or link_ids[p] for p in named if p not in zone_ids]:
             decision["elements"] = list(dict.fromkeys(elements))
         if zones := [zone_ids[p] for p in named if p in zone_ids]:
             decision["zones"] = list(dict.fromkeys(zones))
+        if kinds and not elements:
+            decision["kinds"] = list(kinds)
         decision |= {"status": status, "justification": _justification(entry), "date": _date(entry["date"])}
         if entry.get("checked_by"):
             decision["owner"] = str(entry["checked_by"])

@@ -48,7 +48,8 @@ def convert(data, ctx) -> dict:
         doc["decisions"] = decisions
     for section in UNHELD:
         if entries := data.get(section):
-            ctx.warn(section, f"{len(entries)} entries: ThreatKG holds no {section.replace('_', ' ')}; not imported")
+            ctx.warn(section, f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}: ThreatKG holds "
+                              f"no {section.replace('_', ' ')}; not imported")
     return doc
 
 

@@ -113,7 +113,8 @@ def test_risk_tracking_becomes_decisions(folder, tmp_path, with_catalogs):
     assert ldap["threat"] == "CAPEC-136" and ldap["elements"] == ["ldap-auth-server"]
     assert ldap["status"] == "mitigated" and ldap["date"] == "2020-01-05" and ldap["owner"] == "John Doe"
     assert ldap["justification"] == "The hardening measures were implemented and checked (ticket XYZ-5678)"
-    assert by_id(doc["decisions"], "risk-unencrypted-asset-all")["stride"] == "InformationDisclosure"
+    unencrypted = by_id(doc["decisions"], "risk-unencrypted-asset-all")
+    assert (unencrypted["threat"], unencrypted["kinds"]) == ("InformationDisclosure", ["data-store"])
     assert by_id(doc["decisions"], "risk-untrusted-deserialization-erp-system")["status"] == "accepted"
     assert ("dos-risky-access-across-trust-boundary@*@*@*: status 'in-progress' is no ThreatKG decision status; "
             "not a decision: 'The hardening measures are being implemented and checked'") in stderr
@@ -240,16 +241,19 @@ def test_text_from_no_file_includes_nothing(tiny, tmp_path):
 
 
 def test_tracked_risks_name_assets_links_and_boundaries(tiny, tmp_path, with_catalogs):
-    track = {"justification": "Checked.", "date": "2026-01-02", "status": "false-positive", "ticket": "https://t.example/1"}
+    track = {"justification": "Checked.", "date": "2026-01-02", "status": "false-positive",
+             "ticket": "https://t.example/1"}
     tiny["risk_tracking"] = {"sql-nosql-injection@a@b@a>call": track, "missing-hardening@inner": track,
                              "unencrypted-asset@ghost": track, "missing-vault@*": track}
     doc, stderr = imported(write(tmp_path / "t.yaml", tiny), tmp_path)
+    decided = {"status": "false-positive", "justification": "Checked.", "date": "2026-01-02",
+               "ticket": "https://t.example/1"}
     assert doc["decisions"] == [
         {"id": "risk-sql-nosql-injection-a-b-a-call", "threat": "CAPEC-66", "elements": ["a", "b", "a-call"],
-         "status": "false-positive", "justification": "Checked.", "date": "2026-01-02", "ticket": "https://t.example/1"},
-        {"id": "risk-missing-hardening-inner", "stride": "ElevationOfPrivilege", "zones": ["inner"],
-         "status": "false-positive", "justification": "Checked.", "date": "2026-01-02", "ticket": "https://t.example/1"}]
+         **decided},
+        {"id": "risk-missing-hardening-inner", "threat": "ElevationOfPrivilege", "zones": ["inner"], **decided}]
     assert ("unencrypted-asset@ghost: names ghost, no technical asset, link or trust boundary of this model; "
             "not a decision: 'Checked.'") in stderr
-    assert "missing-vault@*: risk category 'missing-vault' maps to no ThreatKG threat; not a decision: 'Checked.'" in stderr
+    assert ("missing-vault@*: risk category 'missing-vault' maps to no ThreatKG threat; "
+            "not a decision: 'Checked.'") in stderr
     assert run("validate", tmp_path / "model.yaml").exit_code == 0
