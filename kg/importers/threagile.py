@@ -25,7 +25,8 @@ def convert(data, ctx) -> dict:
     data = _with_includes(data, ctx, Path(ctx.file), [Path(ctx.file).resolve()], [0])
     m = ctx.mapping
     assets = _keyed(data, "technical_assets", ctx)
-    data_assets = {a.get("id"): (title, a) for title, a in _keyed(data, "data_assets", ctx).items()}
+    data_assets = {a["id"]: (title, a) for title, a in _keyed(data, "data_assets", ctx).items()
+                   if _has_id(a, title, "data asset", ctx)}
     boundaries = _keyed(data, "trust_boundaries", ctx)
     ids = {a["id"]: ctx.ident(a["id"], title) for title, a in assets.items()
            if _has_id(a, title, "technical asset", ctx)}
@@ -206,20 +207,19 @@ def _zone_kind(title, b, m, ctx) -> str:
 
 def _component(title, a, ids, zone_of, data_assets, ctx) -> dict:
     m = ctx.mapping
-    tech = a.get("technology")
-    mapped = m["technologies"].get(tech)
-    if mapped is None:
+    techs = a.get("technologies") if isinstance(a.get("technologies"), list) else [a.get("technology")]
+    mapped = [m["technologies"][t] for t in techs if t in m["technologies"]]
+    for tech in (t for t in techs if t not in m["technologies"]):
         ctx.warn(a["id"], f"technology '{tech}' maps to no ThreatKG kind; taken as its type '{a.get('type')}'")
-        mapped = {}
     if a.get("type") not in m["types"]:
         ctx.fail(a["id"], f"type '{a.get('type')}' is none of {', '.join(m['types'])}")
-    component = {"id": ids[a["id"]], "label": str(title),
-                 "kinds": list(mapped.get("kinds") or [m["types"].get(a.get("type"), "process")])}
-    component["zone"] = zone_of[a["id"]]
+    kinds = [k for facts in mapped for k in facts.get("kinds") or []] or [m["types"].get(a.get("type"), "process")]
+    component = {"id": ids[a["id"]], "label": str(title), "kinds": list(dict.fromkeys(kinds)),
+                 "zone": zone_of[a["id"]]}
     if a.get("description"):
         component["description"] = str(a["description"])
-    attributes = dict(mapped.get("attributes") or {})
-    technology = [*(mapped.get("technology") or []),
+    attributes = {k: v for facts in mapped for k, v in (facts.get("attributes") or {}).items()}
+    technology = [*(t for facts in mapped for t in facts.get("technology") or []),
                   *(m["tags"][t] for t in a.get("tags") or [] if t in m["tags"])]
     if technology:
         attributes["technology"] = list(dict.fromkeys(technology))
@@ -310,11 +310,11 @@ def _decisions(tracking, ids, link_ids, zone_ids, ctx) -> list:
         threat = m["risk_categories"].get(category)
         kinds = threat.get("kinds") if isinstance(threat, dict) else None
         threat = threat.get("threat") if isinstance(threat, dict) else threat
-        status = m["statuses"].get(entry.get("status"), "?")
+        status = m["statuses"].get(entry.get("status"))
         if threat is None:
             ctx.warn(key, f"risk category '{category}' maps to no ThreatKG threat; not a decision: {text}")
             continue
-        if status is None or status == "?":
+        if status is None:
             ctx.warn(key, f"status '{entry.get('status')}' is no ThreatKG decision status; not a decision: {text}")
             continue
         if not entry.get("justification") or not entry.get("date"):

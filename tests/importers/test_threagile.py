@@ -257,3 +257,13 @@ def test_tracked_risks_name_assets_links_and_boundaries(tiny, tmp_path, with_cat
     assert ("missing-vault@*: risk category 'missing-vault' maps to no ThreatKG threat; "
             "not a decision: 'Checked.'") in stderr
     assert run("validate", tmp_path / "model.yaml").exit_code == 0
+
+
+def test_technologies_unmapped_and_listed(tiny, tmp_path):
+    tiny["technical_assets"]["A"] |= {"technologies": ["ai", "quantum-oracle"], "tags": ["python"]}
+    tiny["technical_assets"]["B"]["technology"] = "quantum-oracle"
+    doc, stderr = imported(write(tmp_path / "t.yaml", tiny), tmp_path)
+    a, b = by_id(doc["components"], "a"), by_id(doc["components"], "b")
+    assert a["kinds"] == ["model-inference-service"] and a["attributes"]["technology"] == ["python"]
+    assert b["kinds"] == ["data-store"]
+    assert "b: technology 'quantum-oracle' maps to no ThreatKG kind; taken as its type 'datastore'" in stderr
