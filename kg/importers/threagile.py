@@ -6,7 +6,9 @@ import datetime
 import re
 from pathlib import Path
 
+from kg.catalogs.entries import known_entries
 from kg.errors import InputError
+from kg.ids import iri_of
 from kg.model.source import load_yaml, read_text
 
 NAME = "threagile"
@@ -313,6 +315,10 @@ def _decisions(tracking, ids, link_ids, zone_ids, ctx) -> list:
         status = m["statuses"].get(entry.get("status"))
         if threat is None:
             ctx.warn(key, f"risk category '{category}' maps to no ThreatKG threat; not a decision: {text}")
+            continue
+        if (known := known_entries()) is not None and str(iri_of(threat)) not in known:
+            ctx.warn(key, f"'{threat}' (of risk category '{category}') is no entry of the installed catalogs; "
+                          f"not a decision: {text}")
             continue
         if status is None:
             ctx.warn(key, f"status '{entry.get('status')}' is no ThreatKG decision status; not a decision: {text}")

@@ -4,6 +4,9 @@ decisions where a control in place mitigates them. What maps to what is catalogs
 
 import datetime
 
+from kg.catalogs.entries import known_entries
+from kg.ids import iri_of
+
 NAME = "tmbom"
 
 ELEMENTS = {"actor": "actors", "component": "components", "data_store": "data_stores"}
@@ -226,8 +229,12 @@ def _decisions(data, zone_ids, ctx) -> list:
         against = {}                                     # CAPEC id → the control's threats with it
         for t in (threats[t] for t in named if t in threats):
             capecs = [a.get("capec_id") for a in t.get("attack_mechanisms") or [] if isinstance(a, dict)]
+            for capec in [c for c in capecs if not _known(c)]:
+                ctx.warn(t["symbolic_name"], f"attack mechanism {capec!r} is no CAPEC entry of the installed catalogs: "
+                                             "no decision about it")
+            capecs = [c for c in capecs if _known(c)]
             if not capecs:
-                ctx.warn(name, f"threat '{t['symbolic_name']}' names no CAPEC attack mechanism: no decision")
+                ctx.warn(name, f"threat '{t['symbolic_name']}' names no known CAPEC attack mechanism: no decision")
             elif date is None:
                 ctx.warn(name, "the model has no reviewed_at or released_at date, which a decision needs: no decision")
             else:
@@ -245,6 +252,12 @@ def _decisions(data, zone_ids, ctx) -> list:
             ctx.warn(t["symbolic_name"], f"threat '{t.get('title') or t['symbolic_name']}' ({_ids(t)}): no control in "
                                          "place mitigates it; its catalog threats stay open")
     return decisions
+
+
+def _known(capec) -> bool:
+    """Whether a capec_id names a CAPEC entry (of the installed catalogs, when some are)."""
+    known = known_entries()
+    return isinstance(capec, int) and (known is None or str(iri_of(f"CAPEC-{capec}")) in known)
 
 
 def _ids(t) -> str:

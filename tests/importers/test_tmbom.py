@@ -187,3 +187,11 @@ def test_huge_file_is_refused(tmp_path):
     with huge.open("wb") as file:
         file.truncate(MAX_BYTES + 1)
     assert f"{huge}: file is {MAX_BYTES + 1:,} bytes; the limit for a model is {MAX_BYTES:,}" in rejected(huge)
+
+
+def test_capec_ids_outside_the_catalogs_are_no_decision(tiny, tmp_path, with_catalogs):
+    tiny["threats"][0]["attack_mechanisms"] = [{"capec_id": 210}, {"capec_id": "sixty-six"}, {"capec_id": 66}]
+    doc, stderr = imported(write(tmp_path / "t.json", tiny), tmp_path)
+    assert [d["threat"] for d in doc["decisions"]] == ["CAPEC-66"]
+    assert "sqli: attack mechanism 210 is no CAPEC entry of the installed catalogs: no decision about it" in stderr
+    assert "sqli: attack mechanism 'sixty-six' is no CAPEC entry" in stderr
