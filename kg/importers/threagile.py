@@ -16,6 +16,13 @@ NAME = "threagile"
 MAX_INCLUDE_DEPTH = 5
 MAX_INCLUDED_FILES = 50
 UNHELD = ("shared_runtimes", "individual_risk_categories", "abuse_cases", "security_requirements", "questions")
+HELD = {   # the fields read, by section; any other field with a value is said in one warning per section
+    "technical_assets": {"id", "type", "technology", "technologies", "tags", "internet", "confidentiality", "integrity",
+                         "out_of_scope", "justification_out_of_scope", "data_assets_processed", "data_assets_stored",
+                         "data_formats_accepted", "communication_links", "description", "owner"},
+    "communication_links": {"target", "protocol", "authentication", "authorization", "data_assets_sent",
+                            "data_assets_received", "description"},
+}
 LEVELS = ["public", "internal", "confidential", "restricted"]
 
 
@@ -50,6 +57,11 @@ def convert(data, ctx) -> dict:
         doc["controls"] = controls
     if decisions := _decisions(_keyed(data, "risk_tracking", ctx), ids, link_ids, zone_ids, ctx):
         doc["decisions"] = decisions
+    links = [link for a in assets.values() if isinstance(a.get("communication_links"), dict)
+             for link in a["communication_links"].values() if isinstance(link, dict)]
+    for section, entries in (("technical_assets", assets.values()), ("communication_links", links)):
+        if unheld := sorted({k for e in entries for k, v in e.items() if k not in HELD[section] and v}):
+            ctx.warn(section, f"{', '.join(unheld)}: ThreatKG holds no such facts; not imported")
     for section in UNHELD:
         if entries := data.get(section):
             ctx.warn(section, f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}: ThreatKG holds "
@@ -227,6 +239,11 @@ def _component(title, a, ids, zone_of, data_assets, ctx) -> dict:
         attributes["technology"] = list(dict.fromkeys(technology))
     if a.get("internet") is True:
         attributes["internet_facing"] = True
+    if a.get("owner"):
+        attributes["owner"] = str(a["owner"])
+    formats = a.get("data_formats_accepted") or []
+    if does := list(dict.fromkeys(c for f in formats if isinstance(f, str) for c in m["data_formats"].get(f, []))):
+        component["does"] = does
     if level := _classification(a, data_assets, ctx):
         attributes["data_classification"] = level
     if attributes:

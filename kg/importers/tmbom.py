@@ -12,6 +12,13 @@ NAME = "tmbom"
 ELEMENTS = {"actor": "actors", "component": "components", "data_store": "data_stores"}
 LEVELS = ["public", "internal", "confidential", "restricted"]
 UNHELD = ("assumptions", "threat_personas", "risks", "diagrams")
+HELD = {   # the fields read, by section; any other field with a value is said in one warning per section
+    "actors": {"symbolic_name", "title", "description", "type", "trust_zone"},
+    "components": {"symbolic_name", "title", "description", "trust_zone"},
+    "data_stores": {"symbolic_name", "title", "description", "type", "trust_zone", "product"},
+    "data_sets": {"symbolic_name", "title", "data_sensitivity", "placements"},
+    "data_flows": {"symbolic_name", "title", "description", "source", "destination", "encrypted"},
+}
 
 
 def detect(data) -> bool:
@@ -49,6 +56,11 @@ def convert(data, ctx) -> dict:
     doc = {"system": system, "zones": zones, "components": components, "flows": flows}
     if decisions := _decisions(data, zone_ids, ctx):
         doc["decisions"] = decisions
+    for section, held_fields in HELD.items():
+        entries = data.get(section) if isinstance(data.get(section), list) else []
+        fields = {k for e in entries if isinstance(e, dict) for k, v in e.items() if k not in held_fields and v}
+        if fields:
+            ctx.warn(section, f"{', '.join(sorted(fields))}: ThreatKG holds no such facts; not imported")
     for section in UNHELD:
         if entries := data.get(section):
             ctx.warn(section, f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}: ThreatKG holds "

@@ -120,6 +120,9 @@ def test_risk_tracking_becomes_decisions(folder, tmp_path, with_catalogs):
             "not a decision: 'The hardening measures are being implemented and checked'") in stderr
     assert "customer-client: out of scope (Owned and managed by end-user customer)" in stderr
     assert "abuse_cases: 11 entries" in stderr
+    assert "communication_links: readonly, tags, usage, vpn: ThreatKG holds no such facts; not imported" in stderr
+    erp = by_id(doc["components"], "erp-system")
+    assert erp["does"] == ["parses-xml", "accepts-file-uploads", "deserializes-objects"] and erp["attributes"]["owner"] == "Company XYZ"
 
 
 # ------------------------------------------------------------ hostile files

@@ -92,6 +92,7 @@ def test_husky_ai_kinds(folder, tmp_path, with_catalogs):
     assert by_id(doc["flows"], "azure-cognitive-gather-images")["protocol"] == "tls"     # encrypted
     assert "user-api-gateway: source actor 'user' is not among actors; imported as an actor" in stderr
     assert "api-keys: placed in 'api-keys-storage', no data store of this model" in stderr
+    assert "data_flows: has_sensitive_data: ThreatKG holds no such facts; not imported" in stderr
 
 
 def test_controls_in_place_become_decisions(folder, tmp_path, with_catalogs):
