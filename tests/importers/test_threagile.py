@@ -122,7 +122,7 @@ def test_risk_tracking_becomes_decisions(folder, tmp_path, with_catalogs):
     assert "abuse_cases: 11 entries" in stderr
     assert "communication_links: readonly, tags, usage, vpn: ThreatKG holds no such facts; not imported" in stderr
     erp = by_id(doc["components"], "erp-system")
-    assert erp["does"] == ["parses-xml", "accepts-file-uploads", "deserializes-objects"] and erp["attributes"]["owner"] == "Company XYZ"
+    assert erp["does"] == ["parses-xml", "accepts-file-uploads", "deserializes-objects"] and erp["attributes"]["owner"] == "Company ABC"
 
 
 # ------------------------------------------------------------ hostile files
