@@ -31,9 +31,14 @@ def detect(data) -> bool:
 
 
 def convert(data, ctx) -> dict:
+    if not isinstance(data, dict):
+        ctx.fail(None, "not a Threagile model: a Threagile model is a YAML mapping")
+        return {}
     data = _with_includes(data, ctx, Path(ctx.file), [Path(ctx.file).resolve()], [0])
     m = ctx.mapping
     assets = _keyed(data, "technical_assets", ctx)
+    if not assets and not ctx.problems:
+        ctx.fail("technical_assets", "not a Threagile model: it has no technical assets")
     data_assets = {a["id"]: (title, a) for title, a in _keyed(data, "data_assets", ctx).items()
                    if _has_id(a, title, "data asset", ctx)}
     boundaries = _keyed(data, "trust_boundaries", ctx)

@@ -27,6 +27,9 @@ def detect(data) -> bool:
 
 
 def convert(data, ctx) -> dict:
+    if not isinstance(data, dict) or not any(data.get(section) for section in ELEMENTS.values()):
+        ctx.fail(None, "not a TM-BOM model: it has no actors, components or data_stores")
+        return {}
     scope = data.get("scope") if isinstance(data.get("scope"), dict) else {}
     system = {"id": ctx.ident(str(scope.get("title") or "tmbom-model").lower()),
               "name": str(scope.get("title") or "TM-BOM model")}

@@ -182,6 +182,13 @@ def test_bad_structure_is_named(tiny, tmp_path, change, message):
     assert message in rejected(write(tmp_path / "t.yaml", tiny))
 
 
+def test_no_technical_assets_is_no_model(tmp_path):
+    stderr = rejected(write(tmp_path / "t.yaml", {"threagile_version": "1.0.0", "title": "Empty"}))
+    assert "technical_assets: not a Threagile model: it has no technical assets" in stderr
+    result = run("import", "--format", "threagile", write(tmp_path / "list.yaml", "- a\n- b\n"))
+    assert result.exit_code == 2 and "not a Threagile model: a Threagile model is a YAML mapping" in result.stderr
+
+
 def test_includes_are_merged(tiny, tmp_path):
     extra = {"technical_assets": {"C": {"id": "c", "type": "external-entity", "technology": "browser"}}}
     (tmp_path / "parts").mkdir()

@@ -183,6 +183,11 @@ def test_wrong_shape_is_no_traceback(tiny, tmp_path):
     assert "not a tmbom model: unexpected structure" in rejected(write(tmp_path / "t.json", tiny))
 
 
+def test_no_elements_is_no_model(folder):
+    result = run("import", "--format", "tmbom", folder / "index.json")
+    assert result.exit_code == 2 and "not a TM-BOM model: it has no actors, components or data_stores" in result.stderr
+
+
 def test_huge_file_is_refused(tmp_path):
     huge = tmp_path / "huge.json"
     with huge.open("wb") as file:
