@@ -9,7 +9,7 @@ from pathlib import Path
 from kg.catalogs.entries import known_entries
 from kg.errors import InputError
 from kg.ids import iri_of
-from kg.model.source import load_yaml, read_text
+from kg.model.source import MAX_BYTES, load_yaml, read_text
 
 NAME = "threagile"
 
@@ -34,7 +34,7 @@ def convert(data, ctx) -> dict:
     if not isinstance(data, dict):
         ctx.fail(None, "not a Threagile model: a Threagile model is a YAML mapping")
         return {}
-    data = _with_includes(data, ctx, Path(ctx.file), [Path(ctx.file).resolve()], [0])
+    data = _with_includes(data, ctx, Path(ctx.file), [Path(ctx.file).resolve()], {"files": 0, "bytes": 0})
     m = ctx.mapping
     assets = _keyed(data, "technical_assets", ctx)
     if not assets and not ctx.problems:
@@ -75,9 +75,10 @@ def convert(data, ctx) -> dict:
 
 
 # ------------------------------------------------------------ includes
-def _with_includes(data, ctx, path: Path, chain: list[Path], count: list[int]):
+def _with_includes(data, ctx, path: Path, chain: list[Path], read: dict):
     """The document with the files of its `includes:` merged in (maps by key, lists appended, the
-    including file's scalars kept), each a file inside the source file's folder."""
+    including file's scalars kept), each a file inside the source file's folder; `read`: the files
+    and bytes included so far (together at most MAX_INCLUDED_FILES and a model's MAX_BYTES)."""
     includes = data.pop("includes", None) if isinstance(data, dict) else None
     if not includes:
         return data
@@ -97,19 +98,25 @@ def _with_includes(data, ctx, path: Path, chain: list[Path], count: list[int]):
         if target in chain:
             ctx.fail("includes", f"{name}: include cycle ({' → '.join(p.name for p in [*chain, target])})")
             continue
-        count[0] += 1
-        if count[0] > MAX_INCLUDED_FILES:
+        read["files"] += 1
+        if read["files"] > MAX_INCLUDED_FILES:
             ctx.fail("includes", f"more than {MAX_INCLUDED_FILES} included files")
             return data
         try:
-            included = load_yaml(read_text(target), str(target))
+            text = read_text(target)
+            read["bytes"] += len(text)
+            if read["bytes"] > MAX_BYTES:
+                ctx.fail("includes", f"{name}: the included files are over {MAX_BYTES:,} bytes together, "
+                                     "the limit for a model")
+                return data
+            included = load_yaml(text, str(target))
         except InputError as err:
             ctx.problems.extend(err.problems)
             continue
         if not isinstance(included, dict):
             ctx.fail("includes", f"{name}: an included file is a Threagile YAML mapping")
             continue
-        _merge(data, _with_includes(included, ctx, target, [*chain, target], count), name, ctx)
+        _merge(data, _with_includes(included, ctx, target, [*chain, target], read), name, ctx)
     return data
 
 

@@ -277,3 +277,11 @@ def test_technologies_unmapped_and_listed(tiny, tmp_path):
     assert a["kinds"] == ["model-inference-service"] and a["attributes"]["technology"] == ["python"]
     assert b["kinds"] == ["data-store"]
     assert "b: technology 'quantum-oracle' maps to no ThreatKG kind; taken as its type 'datastore'" in stderr
+
+
+def test_included_files_together_are_size_limited(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr("kg.importers.threagile.MAX_BYTES", 300)
+    for n in range(3):
+        write(tmp_path / f"p{n}.yaml", {"questions": {f"q{n}-{i}": "x" * 20 for i in range(4)}})
+    tiny["includes"] = ["p0.yaml", "p1.yaml", "p2.yaml"]
+    assert "includes: p2.yaml: the included files are over 300 bytes together" in rejected(write(tmp_path / "t.yaml", tiny))
