@@ -114,7 +114,8 @@ def test_undeclared_zones_are_warned(folder, tmp_path, with_catalogs):
     doc, stderr = imported(folder / "hashicorp-vault-threat-model.json", tmp_path)
     assert by_id(doc["components"], "client-app-1")["zone"] == "public-internet"
     assert by_id(doc["zones"], "public-internet")["kind"] == "untrusted"
-    assert "client-app-1: trust zone 'public-internet' is not among trust_zones; imported as a zone of its own" in stderr
+    assert ("client-app-1: trust zone 'public-internet' is not among trust_zones; "
+            "imported as a zone of its own") in stderr
 
 
 # ------------------------------------------------------------ hostile files
@@ -131,7 +132,8 @@ MINIMAL = {
                    {"symbolic_name": "store", "source": {"type": "component", "object": "app"},
                     "destination": {"type": "data_store", "object": "db"}}],
     "threats": [{"symbolic_name": "sqli", "title": "SQL injection", "attack_mechanisms": [{"capec_id": 66}]}],
-    "controls": [{"symbolic_name": "prepared", "title": "Prepared statements", "threats": ["sqli"], "status": "active"}],
+    "controls": [{"symbolic_name": "prepared", "title": "Prepared statements", "threats": ["sqli"],
+                  "status": "active"}],
 }
 
 
