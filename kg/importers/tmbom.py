@@ -35,6 +35,8 @@ def convert(data, ctx) -> dict:
               "name": str(scope.get("title") or "TM-BOM model")}
     if scope.get("description"):
         system["description"] = str(scope["description"])
+    if unheld := sorted(k for k, v in scope.items() if k not in ("title", "description") and v):
+        ctx.warn("scope", f"{', '.join(unheld)}: ThreatKG holds no such facts of a system; not imported")
     zones, zone_ids = [], {}
     for z in _list(data, "trust_zones", ctx):
         zone_ids[z["symbolic_name"]] = _zone(z, zones, ctx)
