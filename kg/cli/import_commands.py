@@ -31,7 +31,7 @@ def import_command(source, fmt, output):
     if fmt == importers.OWN:
         raise InputError(Problem(name, "not a model of another tool (OTM, Threat Dragon, Threagile, TM-BOM, pytm, "
                                        "draw.io); a ThreatKG model needs no import"))
-    imported = importers.convert(data, name, fmt)
+    imported = importers.convert(data, name, fmt, source.resolve().parent)
     text = (f"# Imported by threatkg import from {source.name} ({fmt}).\n"
             + yaml.safe_dump(imported.doc, sort_keys=False, allow_unicode=True, width=100))
     with warnings.catch_warnings():        # the import's own warnings are said below, once

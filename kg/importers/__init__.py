@@ -41,13 +41,10 @@ class Context:
 
     file: str
     mapping: dict
+    folder: Path | None = None        # the source file's folder; None for text read from no file (an upload)
     warnings: list[Problem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     taken: set = field(default_factory=set)
-
-    @property
-    def folder(self) -> Path:
-        return Path(self.file).resolve().parent
 
     def warn(self, element: str | None, message: str, line: int | None = None):
         """Something of the source element that the ThreatKG model cannot hold, or holds differently."""
@@ -103,13 +100,16 @@ def parse(text: str, name: str):
     head = text.lstrip()[:1]
     if head == "<":
         return text
-    if head in "{[" and Path(name).suffix.lower() != ".yaml":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as err:
-            if Path(name).suffix.lower() == ".json":
-                raise InputError(Problem(name, f"malformed JSON: {err.msg}", line=err.lineno)) from None
-    return load_yaml(text, name)
+    try:
+        if head in "{[" and Path(name).suffix.lower() != ".yaml":
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as err:
+                if Path(name).suffix.lower() == ".json":
+                    raise InputError(Problem(name, f"malformed JSON: {err.msg}", line=err.lineno)) from None
+        return load_yaml(text, name)
+    except RecursionError:
+        raise InputError(Problem(name, "malformed: lists or mappings nested too deeply")) from None
 
 
 def detect(data) -> str:
@@ -119,12 +119,13 @@ def detect(data) -> str:
     return next((name for name, module in formats().items() if module.detect(data)), OWN)
 
 
-def convert(data, name: str, fmt: str = "auto") -> Imported:
-    """The ThreatKG model document of a parsed file in a foreign format (`fmt`, or detected)."""
+def convert(data, name: str, fmt: str = "auto", folder: Path | None = None) -> Imported:
+    """The ThreatKG model document of a parsed file in a foreign format (`fmt`, or detected);
+    `folder`: the source file's folder (None: read from no file, so it includes nothing)."""
     fmt = detect(data) if fmt == "auto" else fmt
     if fmt not in formats():
         raise InputError(Problem(name, f"unknown format '{fmt}'; the formats are {', '.join(formats())}"))
-    ctx = Context(name, mapping(fmt))
+    ctx = Context(name, mapping(fmt), folder)
     try:
         doc = formats()[fmt].convert(data, ctx)
     except (AttributeError, KeyError, TypeError, ValueError) as err:  # a shape the converter did not expect

@@ -82,7 +82,7 @@ def _with_includes(data, ctx, path: Path, chain: list[Path], read: dict):
     includes = data.pop("includes", None) if isinstance(data, dict) else None
     if not includes:
         return data
-    if not Path(ctx.file).is_file():
+    if ctx.folder is None:
         ctx.fail("includes", "a model read from no file (an upload, a stored version) includes nothing")
         return data
     if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):

@@ -42,16 +42,17 @@ class Model:
 
 
 def load_model(path: str | Path, validate: bool = True, fmt: str = "auto") -> Model:
-    return parse_model(read_text(Path(path)), str(path), validate, fmt)
+    return parse_model(read_text(Path(path)), str(path), validate, fmt, folder=Path(path).resolve().parent)
 
 
-def parse_model(text: str, name: str, validate: bool = True, fmt: str = "auto") -> Model:
+def parse_model(text: str, name: str, validate: bool = True, fmt: str = "auto", folder: Path | None = None) -> Model:
     """A model from its text; `name` (its file name) tells Turtle (.ttl, .turtle) from the rest,
-    whose format is `fmt` or detected from the content (ThreatKG YAML, or kg.importers)."""
+    whose format is `fmt` or detected from the content (ThreatKG YAML, or kg.importers); `folder`:
+    where the file is, for the formats that include other files (None: text read from no file)."""
     if Path(name).suffix.lower() in TURTLE_SUFFIXES and fmt in ("auto", importers.OWN):
         model, problems = _from_turtle(text, name), []
     else:
-        model, problems = _from_document(importers.parse(text, name), name, fmt)
+        model, problems = _from_document(importers.parse(text, name), name, fmt, folder)
     if outside := lane.problems(model.graph, model.system, name):   # before anything reads the graph
         raise InputError(outside)
     if validate:
@@ -72,12 +73,12 @@ def _shacl_problems(model: Model, found: list[Problem]) -> list[Problem]:
     return [p for p in shacl_problems(model) if p.element not in reported]
 
 
-def _from_document(doc, name: str, fmt: str) -> tuple[Model, list[Problem]]:
+def _from_document(doc, name: str, fmt: str, folder: Path | None) -> tuple[Model, list[Problem]]:
     """The model of a parsed document (converted first when it is another tool's format)."""
     fmt = importers.detect(doc) if fmt == "auto" else fmt
     if fmt == importers.OWN:
         return _from_yaml(doc, name)
-    imported = importers.convert(doc, name, fmt)
+    imported = importers.convert(doc, name, fmt, folder)
     importers.say(imported)
     model, problems = _from_yaml(load_yaml(yaml.safe_dump(imported.doc, sort_keys=False, allow_unicode=True), name),
                                  name, lines=False)
