@@ -1,0 +1,306 @@
+"""Open Threat Model (OTM 0.1 and 0.2, JSON or YAML; https://github.com/iriusrisk/OpenThreatModel).
+
+project → system; trustZones → zones (kind by well-known id, type or trust rating); components →
+components (kinds and technology by type and tags, zone by parent); dataflows → flows; assets →
+data classification; a threat mitigated on an element (threat state, or an implemented mitigation)
+→ a `mitigated` decision on its STRIDE categories, justified by the mitigation's text. What has no
+place in the model is a warning naming the OTM element. Mapping: catalogs/import/otm.yaml."""
+
+import re
+from datetime import date
+
+from kg.namespaces import TM
+from kg.ontology import compiled, kinds
+
+NAME = "otm"
+UNZONED = "threatkg-unzoned"     # the zone attribute kg.exporters.otm gives a zone of unzoned components
+KINDS_ATTRIBUTE = "threatkg-kinds"
+
+
+def detect(data) -> bool:
+    return isinstance(data, dict) and "otmVersion" in data
+
+
+def component_kinds() -> set[str]:
+    ancestors = compiled().ancestors
+    return {name for name in kinds() if str(TM.Component) in ancestors.get(name, ())}
+
+
+def convert(data, ctx) -> dict:
+    m = ctx.mapping
+    project = _record(data.get("project"), "project", ctx) or {}
+    system = {"id": ctx.ident(project.get("id"), project.get("name"), "otm-model"),
+              "name": str(project.get("name") or project.get("id") or "OTM model")}
+    if project.get("description"):
+        system["description"] = str(project["description"])
+    for key in ("owner", "ownerContact", "tags"):
+        if project.get(key):
+            ctx.warn("project", f"{key} {project[key]!r} is not held")
+    if data.get("representations"):
+        ctx.warn("representations", f"{len(data['representations'])} representations (diagrams, code) are not held")
+    zones_in, components_in = _records(data, "trustZones", ctx), _records(data, "components", ctx)
+    flows_in, assets = _records(data, "dataflows", ctx), {a["id"]: a for a in _records(data, "assets", ctx)}
+    threats = {t["id"]: t for t in _records(data, "threats", ctx)}
+    mitigations = {x["id"]: x for x in _records(data, "mitigations", ctx)}
+
+    zone_ids, unzoned = {}, set()
+    zones = []
+    for z in zones_in:
+        if (z.get("attributes") or {}).get(UNZONED):
+            unzoned.add(z["id"])
+            continue
+        zone_ids[z["id"]] = ctx.ident(_readable(z["id"]), z.get("name"), z["id"])
+    for z in zones_in:
+        if z["id"] in unzoned:
+            continue
+        zone = {"id": zone_ids[z["id"]], "label": str(z.get("name") or z["id"]), "kind": _zone_kind(z, m, ctx)}
+        parent = z.get("parent") or {}
+        if parent.get("trustZone") is not None:
+            if parent["trustZone"] in zone_ids:
+                zone["parent"] = zone_ids[parent["trustZone"]]
+            else:
+                ctx.fail(f"trustZone {z['id']}", f"parent trustZone '{parent['trustZone']}' is no trust zone of the file")
+        elif parent.get("component") is not None:
+            ctx.warn(f"trustZone {z['id']}", "a trust zone inside a component is not held: placed at the top level")
+        if z.get("description"):
+            zone["description"] = str(z["description"])
+        zones.append(zone)
+    _check_zone_cycles(zones_in, ctx)
+
+    by_id = {c["id"]: c for c in components_in}
+    ids = {c["id"]: ctx.ident(_readable(c["id"]), c.get("name"), c["id"]) for c in components_in}
+    components = [_component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) for c in components_in]
+    flows = [f for f in (_flow(f, ids, assets, m, ctx) for f in flows_in) if f]
+    flow_ids = {f["source_id"]: f["id"] for f in flows}
+    decisions = []
+    for c in components_in:
+        decisions += _decisions(c, f"component {c['id']}", ids[c["id"]], threats, mitigations, m, ctx)
+    for f in flows_in:
+        if f["id"] in flow_ids:
+            decisions += _decisions(f, f"dataflow {f['id']}", flow_ids[f["id"]], threats, mitigations, m, ctx)
+    for f in flows:
+        del f["source_id"]
+    doc = {"system": system, "zones": zones, "components": components, "flows": flows}
+    if decisions:
+        doc["decisions"] = decisions
+    return doc
+
+
+def _readable(ident):
+    """A source id worth keeping as a ThreatKG id: not a UUID nor a bare number."""
+    text = str(ident)
+    return None if re.fullmatch(r"[0-9a-fA-F-]{32,36}|\d+", text) else text
+
+
+def _record(value, element, ctx) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        ctx.fail(element, f"must be a mapping, not {type(value).__name__}")
+        return None
+    return value
+
+
+def _records(data, section, ctx) -> list[dict]:
+    """The section's items that have an id (each other one a problem)."""
+    items = data.get(section)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        ctx.fail(section, f"must be a list, not {type(items).__name__}")
+        return []
+    good = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            ctx.fail(f"{section}[{n}]", f"must be a mapping, not {type(item).__name__}")
+        elif not isinstance(item.get("id"), (str, int)) or isinstance(item.get("id"), bool):
+            ctx.fail(f"{section}[{n}]", "has no id")
+        else:
+            good.append({**item, "id": str(item["id"])})
+    return good
+
+
+def _zone_kind(z, m, ctx) -> str:
+    if z["id"] in m["zone_ids"]:
+        return m["zone_ids"][z["id"]]
+    if str(z.get("type", "")).lower() in m["zone_types"]:
+        return m["zone_types"][str(z["type"]).lower()]
+    rating = (z.get("risk") or {}).get("trustRating") if isinstance(z.get("risk"), dict) else None
+    if isinstance(rating, (int, float)) and not isinstance(rating, bool):
+        return next((band["kind"] for band in m["trust_ratings"] if rating <= band["max"]), "restricted")
+    ctx.warn(f"trustZone {z['id']}", "no known type and no trust rating: taken as an internal zone")
+    return "internal"
+
+
+def _check_zone_cycles(zones_in, ctx):
+    parents = {z["id"]: (z.get("parent") or {}).get("trustZone") for z in zones_in}
+    for start in parents:
+        seen, here = [start], parents[start]
+        while here in parents and here not in seen:
+            seen.append(here)
+            here = parents[here]
+        if here == start:
+            ctx.fail(f"trustZone {start}", f"trust zones nest in a cycle: {' → '.join([*seen, start])}")
+
+
+def _component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) -> dict:
+    element = f"component {c['id']}"
+    out = {"id": ids[c["id"]], "label": str(c.get("name") or c["id"])}
+    kinds_, tech = _kinds(c, m, ctx), []
+    out["kinds"] = kinds_
+    zone = _zone_of(c, by_id, zone_ids, unzoned, ctx)
+    if zone:
+        out["zone"] = zone
+    if c.get("description"):
+        out["description"] = str(c["description"])
+    for word in [c.get("type"), *(c.get("tags") or [])]:
+        if word in m["technologies"] and m["technologies"][word] not in tech:
+            tech.append(m["technologies"][word])
+        elif word is not None and word != c.get("type"):
+            ctx.warn(element, f"tag '{word}' maps to no technology (catalogs/import/otm.yaml technologies)")
+    attributes = {}
+    if tech:
+        attributes["technology"] = tech if len(tech) > 1 else tech[0]
+    if classification := _classification(c, assets, m, ctx):
+        attributes["data_classification"] = classification
+    if attributes:
+        out["attributes"] = attributes
+    extra = {k: v for k, v in {**(c.get("attributes") or {}), **(c.get("properties") or {})}.items()
+             if k not in (KINDS_ATTRIBUTE, "Name")}
+    if extra:
+        ctx.warn(element, f"attributes not held: {', '.join(map(str, extra))}")
+    return out
+
+
+def _kinds(c, m, ctx) -> list[str]:
+    known, kind = component_kinds(), c.get("type")
+    stated = [k for k in ((c.get("attributes") or {}).get(KINDS_ATTRIBUTE) or []) if k in known]
+    if stated:
+        return stated
+    if kind in m["types"]:
+        return list(m["types"][kind])
+    if kind in known:
+        return [kind]
+    generic = next((g["kind"] for g in m["generic"] if re.search(g["pattern"], str(kind), re.I)), "process")
+    ctx.warn(f"component {c['id']}", f"type '{kind}' maps to no ThreatKG kind (catalogs/import/otm.yaml types): "
+                                     f"taken as a {generic}")
+    return [generic]
+
+
+def _zone_of(c, by_id, zone_ids, unzoned, ctx) -> str | None:
+    """The zone id of a component: its trust zone, or that of the component it is inside."""
+    element, here, chain = f"component {c['id']}", c, [c["id"]]
+    while True:
+        parent = here.get("parent")
+        if not isinstance(parent, dict) or not parent:
+            ctx.warn(element, "has no parent trust zone: placed in no zone")
+            return None
+        if parent.get("trustZone") is not None:
+            zone = str(parent["trustZone"])
+            if zone in unzoned:
+                return None
+            if zone not in zone_ids:
+                ctx.fail(element, f"parent trustZone '{zone}' is no trust zone of the file")
+                return None
+            if len(chain) > 1:
+                ctx.warn(element, f"a component inside component {chain[1]} is not held: placed in its zone")
+            return zone_ids[zone]
+        inner = str(parent.get("component"))
+        if inner not in by_id:
+            ctx.fail(element, f"parent component '{inner}' is no component of the file")
+            return None
+        if inner in chain:
+            ctx.fail(element, f"components nest in a cycle: {' → '.join([*chain, inner])}")
+            return None
+        chain.append(inner)
+        here = by_id[inner]
+
+
+def _classification(c, assets, m, ctx) -> str | None:
+    held = c.get("assets") or {}
+    names = [*(held.get("processed") or []), *(held.get("stored") or [])] if isinstance(held, dict) else []
+    levels = []
+    for name in names:
+        asset = assets.get(str(name))
+        if asset is None:
+            ctx.fail(f"component {c['id']}", f"asset '{name}' is no asset of the file")
+            continue
+        value = (asset.get("risk") or {}).get("confidentiality")
+        if isinstance(value, (int, float)):
+            levels.append(next(i for i, band in enumerate(m["classifications"]) if value >= band["min"]))
+    return m["classifications"][min(levels)]["value"] if levels else None
+
+
+def _flow(f, ids, assets, m, ctx) -> dict | None:
+    element = f"dataflow {f['id']}"
+    ends = {}
+    for key, field in (("source", "source"), ("target", "destination")):
+        end = f.get(field)
+        if end is None:
+            ctx.fail(element, f"has no {field}")
+        elif str(end) not in ids:
+            ctx.fail(element, f"{field} '{end}' is no component of the file")
+        else:
+            ends[key] = ids[str(end)]
+    if len(ends) < 2:
+        return None
+    out = {"id": ctx.ident(_readable(f["id"]), f.get("name"), f["id"]), "source_id": f["id"],
+           "label": str(f.get("name") or f["id"]), **ends}
+    protocols = [m["protocols"][t] for t in f.get("tags") or [] if t in m["protocols"]]
+    for tag in f.get("tags") or []:
+        if tag not in m["protocols"]:
+            ctx.warn(element, f"tag '{tag}' maps to no protocol (catalogs/import/otm.yaml protocols)")
+    if protocols:
+        out["protocol"] = protocols[0]
+    if f.get("bidirectional"):
+        out["bidirectional"] = True
+    for name in f.get("assets") or []:
+        if str(name) in assets:
+            out.setdefault("data", []).append(str(assets[str(name)].get("name") or name))
+        else:
+            ctx.fail(element, f"asset '{name}' is no asset of the file")
+    if f.get("description"):
+        out["description"] = str(f["description"])
+    return out
+
+
+def _decisions(item, element, target, threats, mitigations, m, ctx) -> list[dict]:
+    """The `mitigated` decisions of an element's mitigated threats; warnings for the rest."""
+    decisions, open_ = [], []
+    refs = item.get("threats") or []
+    if not isinstance(refs, list):
+        ctx.fail(element, "threats must be a list")
+        return []
+    for ref in refs:
+        if not isinstance(ref, dict) or str(ref.get("threat")) not in threats:
+            ctx.fail(element, f"threat {ref.get('threat') if isinstance(ref, dict) else ref!r} is no threat of the file")
+            continue
+        threat = threats[str(ref["threat"])]
+        done = [mitigations.get(str(x.get("mitigation"))) for x in ref.get("mitigations") or []
+                if isinstance(x, dict) and str(x.get("state", "")).lower() in m["implemented_mitigation_states"]]
+        if None in done:
+            ctx.fail(element, f"threat {threat['id']}: an implemented mitigation is no mitigation of the file")
+            continue
+        if not done and str(ref.get("state", "")).lower() not in m["mitigated_threat_states"]:
+            open_.append(str(threat.get("name") or threat["id"]))
+            continue
+        stride = [m["categories"][str(c).lower()] for c in threat.get("categories") or [] if str(c).lower() in m["categories"]]
+        if not stride:
+            cwes = f" (its cwes {', '.join(map(str, threat['cwes']))} are weaknesses, not threats)" if threat.get("cwes") else ""
+            ctx.warn(element, f"mitigated threat '{threat.get('name') or threat['id']}' has no STRIDE category "
+                              f"ThreatKG knows{cwes}: no decision")
+            continue
+        text = "; ".join(_text(x) for x in done) or _text(threat)
+        for category in dict.fromkeys(stride):
+            decisions.append({"id": ctx.ident(f"{target}-{threat.get('name') or threat['id']}-{category}"),
+                              "threat": category, "elements": [target], "status": "mitigated",
+                              "justification": f"{threat.get('name') or threat['id']}: {text}",
+                              "date": date.today().isoformat()})
+    if open_:
+        ctx.warn(element, f"{len(open_)} open threats are not held (ThreatKG infers the threats): {'; '.join(open_)[:300]}")
+    return decisions
+
+
+def _text(item) -> str:
+    name, description = str(item.get("name") or item["id"]), item.get("description")
+    return f"{name} ({description})" if description and description != name else name
