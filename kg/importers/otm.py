@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 from kg.namespaces import TM
-from kg.ontology import compiled, kinds
+from kg.ontology import attributes, compiled, kinds, known_values
 
 NAME = "otm"
 UNZONED = "threatkg-unzoned"     # the zone attribute kg.exporters.otm gives a zone of unzoned components
@@ -153,18 +153,20 @@ def _component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) -> dict:
         out["zone"] = zone
     if c.get("description"):
         out["description"] = str(c["description"])
+    known = known_values(attributes()["technology"])
     for word in [c.get("type"), *(c.get("tags") or [])]:
-        if word in m["technologies"] and m["technologies"][word] not in tech:
-            tech.append(m["technologies"][word])
-        elif word is not None and word != c.get("type"):
+        token = m["technologies"].get(word) or (word if word in known else None)
+        if token and token not in tech:
+            tech.append(token)
+        elif not token and word is not None and word != c.get("type"):
             ctx.warn(element, f"tag '{word}' maps to no technology (catalogs/import/otm.yaml technologies)")
-    attributes = {}
+    facts = {}
     if tech:
-        attributes["technology"] = tech if len(tech) > 1 else tech[0]
+        facts["technology"] = tech if len(tech) > 1 else tech[0]
     if classification := _classification(c, assets, m, ctx):
-        attributes["data_classification"] = classification
-    if attributes:
-        out["attributes"] = attributes
+        facts["data_classification"] = classification
+    if facts:
+        out["attributes"] = facts
     extra = {k: v for k, v in {**(c.get("attributes") or {}), **(c.get("properties") or {})}.items()
              if k not in (KINDS_ATTRIBUTE, "Name")}
     if extra:
@@ -246,9 +248,10 @@ def _flow(f, ids, assets, m, ctx) -> dict | None:
         return None
     out = {"id": ctx.ident(_readable(f["id"]), f.get("name"), f["id"]), "source_id": f["id"],
            "label": str(f.get("name") or f["id"]), **ends}
-    protocols = [m["protocols"][t] for t in f.get("tags") or [] if t in m["protocols"]]
+    known = known_values(str(TM.protocol))
+    protocols = [m["protocols"].get(t) or t for t in f.get("tags") or [] if t in m["protocols"] or t in known]
     for tag in f.get("tags") or []:
-        if tag not in m["protocols"]:
+        if tag not in m["protocols"] and tag not in known:
             ctx.warn(element, f"tag '{tag}' maps to no protocol (catalogs/import/otm.yaml protocols)")
     if protocols:
         out["protocol"] = protocols[0]
