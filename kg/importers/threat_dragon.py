@@ -106,10 +106,11 @@ def _diagram(diagram, doc, ctx):
             doc["decisions"] += _decisions(flow, fid, m, ctx)
 
 
-def _container(box, boxes, geometry, zone_of):
-    """The zone of the smallest trust boundary box that holds the centre of `box` (not `box` itself)."""
+def _container(box, boxes, geometry, zone_of, whole=False):
+    """The zone of the smallest other trust boundary box that holds the centre of `box` (`whole`: all of it)."""
+    points = [box[:2], box[2:]] if whole else [_centre(box)]
     holding = [b for b in boxes if b["id"] in geometry and geometry[b["id"]] != box
-               and _inside(_centre(box), geometry[b["id"]])]
+               and all(_inside(p, geometry[b["id"]]) for p in points)]
     holding.sort(key=lambda b: (geometry[b["id"]][2] - geometry[b["id"]][0]) * (geometry[b["id"]][3] - geometry[b["id"]][1]))
     return zone_of[holding[0]["id"]] if holding else None
 
@@ -125,7 +126,7 @@ def _zones(boxes, geometry, doc, ctx) -> dict:
         if kind not in {"untrusted", "dmz", "internal", "restricted", "development"}:
             kind = next((z["kind"] for z in m["zone_names"] if re.search(z["pattern"], label, re.I)), m["zone_kind"])
         zone = {"id": zone_of[box["id"]], "label": label, "kind": kind}
-        if box["id"] in geometry and (parent := _container(geometry[box["id"]], boxes, geometry, zone_of)):
+        if box["id"] in geometry and (parent := _container(geometry[box["id"]], boxes, geometry, zone_of, whole=True)):
             zone["parent"] = parent
         doc["zones"].append(zone)
     return zone_of

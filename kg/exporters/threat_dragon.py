@@ -1,0 +1,154 @@
+"""The model and its inferred threats as a Threat Dragon v2 model: one diagram whose actor, process,
+store and flow cells carry `data.threats` (title, STRIDE type, status from the threat's state,
+severity from its risk rating, mitigation from its decision). A model imported from Threat Dragon
+keeps its source cells and their layout; another is laid out as a grid of cells per zone, zones as
+nested trust boundary boxes. kg.importers.threat_dragon reads it back (kinds in `threatkgKinds`)."""
+
+import copy
+import json
+import math
+
+from rdflib.namespace import RDFS
+
+from kg import importers
+from kg.exporters.otm import _is, elements, stride_words
+from kg.importers.threat_dragon import ELEMENTS, KINDS_FIELD, ZONE_KIND_FIELD
+from kg.model.source import read_text
+from kg.ontology import kinds
+from pathlib import Path
+
+NAME = "threat-dragon"
+VERSION = "2.3.0"
+STATUS = {"mitigated": "Mitigated", "accepted": "Accepted", "transferred": "Transferred",
+          "false-positive": "NotApplicable"}           # any other state: Open
+SEVERITY = {"critical": "High", "high": "High", "medium": "Medium", "low": "Low"}
+TYPES = {"actor": "tm.Actor", "process": "tm.Process", "store": "tm.Store"}
+W, H, GAP, PAD, HEADER = 160, 80, 40, 30, 30
+
+
+def export(assessment) -> str:
+    model = assessment.analysis.model
+    found = elements(model)
+    threats = {}
+    for row in assessment.rated:
+        threats.setdefault(row["component"], []).append(_threat(row))
+    if model.imported == NAME:
+        doc = _keep(model, found, threats)
+    else:
+        label = model.graph.value(model.system_iri, RDFS.label)
+        doc = {"version": VERSION, "summary": {"title": str(label) if label else model.system, "owner": "", "description": ""},
+               "detail": {"contributors": [], "reviewer": "", "threatTop": 0, "diagramTop": 1,
+                          "diagrams": [{"id": 0, "title": str(label) if label else model.system, "diagramType": "STRIDE",
+                                        "thumbnail": "./public/content/images/thumbnail.stride.jpg",
+                                        "version": VERSION, "cells": _layout(found, threats)}]}}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _threat(row) -> dict:
+    decision = row.get("decision") or {}
+    return {"id": f"{row['component']}/{row['threat']}", "title": row.get("label") or row["threat"],
+            "type": (stride_words(row.get("stride") or []) or ["Tampering"])[0],
+            "status": STATUS.get(row["state"], "Open"), "severity": SEVERITY.get(row["risk"]["rating"], "Low"),
+            "description": f"{row['threat']} ({row.get('source') or 'ThreatKG'}); state {row['state']}",
+            "mitigation": decision.get("justification") or "", "modelType": "STRIDE"}
+
+
+def _shape(kind_names) -> str:
+    if any(_is(k, kinds()["external-entity"]) or k == "external-entity" for k in kind_names):
+        return "actor"
+    if any(_is(k, kinds()["data-store"]) or k == "data-store" for k in kind_names):
+        return "store"
+    return "process"
+
+
+def _set_threats(data: dict, kinds_: list[str], listed: list[dict]):
+    data["threats"] = listed
+    data["hasOpenThreats"] = any(t["status"] == "Open" for t in listed)
+    data[KINDS_FIELD] = kinds_
+
+
+def _keep(model, found, threats) -> dict:
+    """The source file, its element and flow cells given the model's threats (in the import's order)."""
+    doc = copy.deepcopy(importers.parse(read_text(Path(model.file)), model.file))
+    imported = importers.convert(doc, model.file, NAME).doc
+    by_label = {"components": iter(imported.get("components", [])), "flows": iter(imported.get("flows", []))}
+    current = {e.id: e for section in ("components", "flows") for e in found[section]}
+    for diagram in doc["detail"]["diagrams"]:
+        for cell in diagram["cells"]:
+            for part in (cell.get("attrs") or {}).values():     # X6 writes null for a solid line; the schema
+                if isinstance(part, dict) and part.get("strokeDasharray", "") is None:   # wants a string
+                    part["strokeDasharray"] = "none"
+            section = "components" if cell["shape"] in ELEMENTS else "flows" if cell["shape"] == "flow" else None
+            if section is None or section == "flows" and not _attached(cell, doc):
+                continue
+            ident = next(by_label[section])["id"]
+            element = current.get(ident)
+            _set_threats(cell.setdefault("data", {}), element.kinds if element else [], threats.get(ident, []))
+    return doc
+
+
+def _attached(cell, doc) -> bool:
+    """Whether the import made a flow of this flow cell (kg.importers.threat_dragon warns about the others)."""
+    ctx = importers.Context("", importers.mapping(NAME))
+    from kg.importers.threat_dragon import _box, _ends
+    for diagram in doc["detail"]["diagrams"]:
+        if cell in diagram["cells"]:
+            cells = {c["id"]: c for c in diagram["cells"] if c.get("shape") in ELEMENTS}
+            geometry = {i: b for i, c in cells.items() if (b := _box(c))}
+            return _ends(cell, cells, geometry, ctx) is not None
+    return False
+
+
+def _layout(found, threats) -> list[dict]:
+    """Cells of every zone (a box around its elements' grid and its child zones' boxes, in a row)."""
+    cells, z = [], [0]
+    children = {}
+    for zone in found["zones"]:
+        children.setdefault(zone.zone, []).append(zone)
+    members = {}
+    for c in found["components"]:
+        members.setdefault(c.zone, []).append(c)
+
+    def place(zone, x, y) -> tuple[float, float]:
+        top = y + (HEADER if zone else 0)
+        inner = members.get(zone.id if zone else None, [])
+        cols = max(1, math.ceil(math.sqrt(len(inner))))
+        for i, c in enumerate(inner):
+            z[0] += 1
+            data = {"type": TYPES[_shape(c.kinds)], "name": c.label, "description": c.description or "", "outOfScope": False}
+            _set_threats(data, c.kinds, threats.get(c.id, []))
+            cells.append({"id": _cell_id(c.id), "shape": _shape(c.kinds), "zIndex": z[0],
+                          "position": {"x": x + PAD + (i % cols) * (W + GAP), "y": top + PAD + (i // cols) * (H + GAP)},
+                          "size": {"width": W, "height": H}, "attrs": {"text": {"text": c.label}}, "data": data})
+        rows = math.ceil(len(inner) / cols)
+        width, height = cols * (W + GAP) if inner else 0, rows * (H + GAP) if inner else 0
+        cx = x + PAD
+        tallest = 0
+        for child in children.get(zone.id if zone else None, []):
+            w, h = place(child, cx, top + PAD + height)
+            cx, tallest = cx + w + GAP, max(tallest, h)
+        width = max(width, cx - x - PAD)
+        size = (width + 2 * PAD, top - y + height + tallest + 2 * PAD)
+        if zone:
+            cells.append({"id": _cell_id(zone.id), "shape": "trust-boundary-box", "zIndex": -1,
+                          "position": {"x": x, "y": y}, "size": {"width": size[0], "height": size[1]},
+                          "attrs": {"label": {"text": zone.label}},
+                          "data": {"type": "tm.BoundaryBox", "name": zone.label, "isTrustBoundary": True,
+                                   "hasOpenThreats": False, ZONE_KIND_FIELD: zone.kinds[0] if zone.kinds else ""}})
+        return size
+
+    place(None, 0, 0)
+    for f in found["flows"]:
+        data = {"type": "tm.Flow", "name": f.label, "description": f.description or "", "outOfScope": False,
+                "isBidirectional": f.bidirectional, "isEncrypted": False, "isPublicNetwork": False,
+                "protocol": f.protocol or "", "isTrustBoundary": False}
+        _set_threats(data, [], threats.get(f.id, []))
+        del data[KINDS_FIELD]
+        line = {"targetMarker": {"name": "block"}, **({"sourceMarker": {"name": "block"}} if f.bidirectional else {})}
+        cells.append({"id": _cell_id(f.id), "shape": "flow", "zIndex": 10, "attrs": {"line": line},
+                      "source": {"cell": _cell_id(f.source)}, "target": {"cell": _cell_id(f.target)}, "data": data})
+    return cells
+
+
+def _cell_id(ident: str) -> str:
+    return ident if len(ident) > 1 else f"{ident}-cell"
