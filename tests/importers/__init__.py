@@ -1,0 +1,1 @@
+"""Tests of the importers and exporters of other tools' models."""
