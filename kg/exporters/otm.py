@@ -51,21 +51,23 @@ def elements(model) -> dict[str, list[Element]]:
             e.protocol = str(e.protocol) if e.protocol is not None else None
             e.bidirectional = str(g.value(s, TM.bidirectional)).lower() == "true"
             found["flows"].append(e)
-        elif g.value(s, TM.inZone) is not None or TM.Component in types or any(_is(k, TM.Component) for k in e.kinds):
+        elif g.value(s, TM.inZone) is not None or TM.Component in types or any(is_kind(k, TM.Component) for k in e.kinds):
             e.zone = ref(TM.inZone)
             for prop, name in props.items():
                 values = [v.toPython() for v in g.objects(s, prop)]
                 if values:
                     e.attributes[name] = values if len(values) > 1 else values[0]
             found["components"].append(e)
-        elif TM.TrustZone in types or any(_is(k, TM.TrustZone) for k in e.kinds):
+        elif TM.TrustZone in types or any(is_kind(k, TM.TrustZone) for k in e.kinds):
             e.zone = ref(TM.parentZone)
             found["zones"].append(e)
     return found
 
 
-def _is(kind: str, base) -> bool:
-    return str(base) in compiled().ancestors.get(kind, ())
+def is_kind(kind: str, base) -> bool:
+    """Whether kind `kind` is `base` (a kind name or class IRI) or below it."""
+    base = kinds().get(str(base), base)
+    return kinds().get(kind) == str(base) or str(base) in compiled().ancestors.get(kind, ())
 
 
 def stride_words(letters) -> list[str]:

@@ -7,15 +7,15 @@ nested trust boundary boxes. kg.importers.threat_dragon reads it back (kinds in 
 import copy
 import json
 import math
+from pathlib import Path
 
 from rdflib.namespace import RDFS
 
 from kg import importers
-from kg.exporters.otm import _is, elements, stride_words
-from kg.importers.threat_dragon import ELEMENTS, KINDS_FIELD, ZONE_KIND_FIELD
+from kg.exporters.otm import elements, is_kind, stride_words
+from kg.importers import threat_dragon
+from kg.importers.threat_dragon import KINDS_FIELD, ZONE_KIND_FIELD
 from kg.model.source import read_text
-from kg.ontology import kinds
-from pathlib import Path
 
 NAME = "threat-dragon"
 VERSION = "2.3.0"
@@ -37,7 +37,7 @@ def export(assessment) -> str:
     else:
         label = model.graph.value(model.system_iri, RDFS.label)
         doc = {"version": VERSION, "summary": {"title": str(label) if label else model.system, "owner": "", "description": ""},
-               "detail": {"contributors": [], "reviewer": "", "threatTop": 0, "diagramTop": 1,
+               "detail": {"contributors": [], "reviewer": "", "threatTop": len(assessment.rated), "diagramTop": 1,
                           "diagrams": [{"id": 0, "title": str(label) if label else model.system, "diagramType": "STRIDE",
                                         "thumbnail": "./public/content/images/thumbnail.stride.jpg",
                                         "version": VERSION, "cells": _layout(found, threats)}]}}
@@ -54,49 +54,36 @@ def _threat(row) -> dict:
 
 
 def _shape(kind_names) -> str:
-    if any(_is(k, kinds()["external-entity"]) or k == "external-entity" for k in kind_names):
+    if any(is_kind(k, "external-entity") for k in kind_names):
         return "actor"
-    if any(_is(k, kinds()["data-store"]) or k == "data-store" for k in kind_names):
+    if any(is_kind(k, "data-store") for k in kind_names):
         return "store"
     return "process"
 
 
-def _set_threats(data: dict, kinds_: list[str], listed: list[dict]):
+def _set_threats(data: dict, kinds_: list[str] | None, listed: list[dict]):
+    """A cell's threats (and, for an element, its ThreatKG kinds)."""
     data["threats"] = listed
     data["hasOpenThreats"] = any(t["status"] == "Open" for t in listed)
-    data[KINDS_FIELD] = kinds_
+    if kinds_ is not None:
+        data[KINDS_FIELD] = kinds_
 
 
 def _keep(model, found, threats) -> dict:
-    """The source file, its element and flow cells given the model's threats (in the import's order)."""
+    """The source file, its element and flow cells given the model's threats and kinds."""
     doc = copy.deepcopy(importers.parse(read_text(Path(model.file)), model.file))
-    imported = importers.convert(doc, model.file, NAME).doc
-    by_label = {"components": iter(imported.get("components", [])), "flows": iter(imported.get("flows", []))}
+    made = threat_dragon.convert_cells(doc, importers.Context(model.file, importers.mapping(NAME)))[1]
     current = {e.id: e for section in ("components", "flows") for e in found[section]}
     for diagram in doc["detail"]["diagrams"]:
         for cell in diagram["cells"]:
             for part in (cell.get("attrs") or {}).values():     # X6 writes null for a solid line; the schema
                 if isinstance(part, dict) and part.get("strokeDasharray", "") is None:   # wants a string
                     part["strokeDasharray"] = "none"
-            section = "components" if cell["shape"] in ELEMENTS else "flows" if cell["shape"] == "flow" else None
-            if section is None or section == "flows" and not _attached(cell, doc):
-                continue
-            ident = next(by_label[section])["id"]
-            element = current.get(ident)
-            _set_threats(cell.setdefault("data", {}), element.kinds if element else [], threats.get(ident, []))
+            if (ident := made.get(cell["id"])) in current:
+                element = current[ident]
+                _set_threats(cell.setdefault("data", {}), element.kinds if cell["shape"] != "flow" else None,
+                             threats.get(ident, []))
     return doc
-
-
-def _attached(cell, doc) -> bool:
-    """Whether the import made a flow of this flow cell (kg.importers.threat_dragon warns about the others)."""
-    ctx = importers.Context("", importers.mapping(NAME))
-    from kg.importers.threat_dragon import _box, _ends
-    for diagram in doc["detail"]["diagrams"]:
-        if cell in diagram["cells"]:
-            cells = {c["id"]: c for c in diagram["cells"] if c.get("shape") in ELEMENTS}
-            geometry = {i: b for i, c in cells.items() if (b := _box(c))}
-            return _ends(cell, cells, geometry, ctx) is not None
-    return False
 
 
 def _layout(found, threats) -> list[dict]:
@@ -138,12 +125,12 @@ def _layout(found, threats) -> list[dict]:
         return size
 
     place(None, 0, 0)
+    encrypted = set(importers.mapping(NAME)["encrypted"].values())
     for f in found["flows"]:
         data = {"type": "tm.Flow", "name": f.label, "description": f.description or "", "outOfScope": False,
-                "isBidirectional": f.bidirectional, "isEncrypted": False, "isPublicNetwork": False,
+                "isBidirectional": f.bidirectional, "isEncrypted": f.protocol in encrypted, "isPublicNetwork": False,
                 "protocol": f.protocol or "", "isTrustBoundary": False}
-        _set_threats(data, [], threats.get(f.id, []))
-        del data[KINDS_FIELD]
+        _set_threats(data, None, threats.get(f.id, []))
         line = {"targetMarker": {"name": "block"}, **({"sourceMarker": {"name": "block"}} if f.bidirectional else {})}
         cells.append({"id": _cell_id(f.id), "shape": "flow", "zIndex": 10, "attrs": {"line": line},
                       "source": {"cell": _cell_id(f.source)}, "target": {"cell": _cell_id(f.target)}, "data": data})

@@ -120,6 +120,17 @@ def _records(data, section, ctx) -> list[dict]:
     return good
 
 
+def _strings(item, key, element, ctx) -> list[str]:
+    """A field holding a list of names (tags, assets), each a string; else a problem."""
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
+        ctx.fail(element, f"{key} must be a list of names, not {value!r}"[:200])
+        return []
+    return [str(v) for v in value if v is not None]
+
+
 def _zone_kind(z, m, ctx) -> str:
     if z["id"] in m["zone_ids"]:
         return m["zone_ids"][z["id"]]
@@ -146,6 +157,9 @@ def _check_zone_cycles(zones_in, ctx):
 def _component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) -> dict:
     element = f"component {c['id']}"
     out = {"id": ids[c["id"]], "label": str(c.get("name") or c["id"])}
+    if not isinstance(c.get("type"), (str, type(None))):
+        ctx.fail(element, f"type must be a string, not {c['type']!r}"[:200])
+        c = {**c, "type": None}
     kinds_, tech = _kinds(c, m, ctx), []
     out["kinds"] = kinds_
     zone = _zone_of(c, by_id, zone_ids, unzoned, ctx)
@@ -154,7 +168,7 @@ def _component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) -> dict:
     if c.get("description"):
         out["description"] = str(c["description"])
     known = known_values(attributes()["technology"])
-    for word in [c.get("type"), *(c.get("tags") or [])]:
+    for word in [c.get("type"), *_strings(c, "tags", element, ctx)]:
         token = m["technologies"].get(word) or (word if word in known else None)
         if token and token not in tech:
             tech.append(token)
@@ -168,7 +182,7 @@ def _component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) -> dict:
     if facts:
         out["attributes"] = facts
     extra = {k: v for k, v in {**(c.get("attributes") or {}), **(c.get("properties") or {})}.items()
-             if k not in (KINDS_ATTRIBUTE, "Name")}
+             if k != KINDS_ATTRIBUTE and k not in m["ignored_attributes"]}
     if extra:
         ctx.warn(element, f"attributes not held: {', '.join(map(str, extra))}")
     return out
@@ -194,8 +208,11 @@ def _zone_of(c, by_id, zone_ids, unzoned, ctx) -> str | None:
     element, here, chain = f"component {c['id']}", c, [c["id"]]
     while True:
         parent = here.get("parent")
-        if not isinstance(parent, dict) or not parent:
+        if not parent:
             ctx.warn(element, "has no parent trust zone: placed in no zone")
+            return None
+        if not isinstance(parent, dict):
+            ctx.fail(element, f"parent must be a mapping (trustZone or component), not {parent!r}"[:200])
             return None
         if parent.get("trustZone") is not None:
             zone = str(parent["trustZone"])
@@ -220,7 +237,10 @@ def _zone_of(c, by_id, zone_ids, unzoned, ctx) -> str | None:
 
 def _classification(c, assets, m, ctx) -> str | None:
     held = c.get("assets") or {}
-    names = [*(held.get("processed") or []), *(held.get("stored") or [])] if isinstance(held, dict) else []
+    if not isinstance(held, dict):
+        ctx.fail(f"component {c['id']}", "assets must be a mapping of processed and stored assets")
+        return None
+    names = [*_strings(held, "processed", f"component {c['id']}", ctx), *_strings(held, "stored", f"component {c['id']}", ctx)]
     levels = []
     for name in names:
         asset = assets.get(str(name))
@@ -249,21 +269,25 @@ def _flow(f, ids, assets, m, ctx) -> dict | None:
     out = {"id": ctx.ident(_readable(f["id"]), f.get("name"), f["id"]), "source_id": f["id"],
            "label": str(f.get("name") or f["id"]), **ends}
     known = known_values(str(TM.protocol))
-    protocols = [m["protocols"].get(t) or t for t in f.get("tags") or [] if t in m["protocols"] or t in known]
-    for tag in f.get("tags") or []:
+    tags = _strings(f, "tags", element, ctx)
+    protocols = [m["protocols"].get(t) or t for t in tags if t in m["protocols"] or t in known]
+    for tag in tags:
         if tag not in m["protocols"] and tag not in known:
             ctx.warn(element, f"tag '{tag}' maps to no protocol (catalogs/import/otm.yaml protocols)")
     if protocols:
         out["protocol"] = protocols[0]
     if f.get("bidirectional"):
         out["bidirectional"] = True
-    for name in f.get("assets") or []:
+    for name in _strings(f, "assets", element, ctx):
         if str(name) in assets:
             out.setdefault("data", []).append(str(assets[str(name)].get("name") or name))
         else:
             ctx.fail(element, f"asset '{name}' is no asset of the file")
     if f.get("description"):
         out["description"] = str(f["description"])
+    extra = [k for k in {**(f.get("attributes") or {}), **(f.get("properties") or {})} if k not in m["ignored_attributes"]]
+    if extra:
+        ctx.warn(element, f"attributes not held: {', '.join(map(str, extra))}")
     return out
 
 

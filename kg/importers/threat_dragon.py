@@ -23,22 +23,29 @@ def detect(data) -> bool:
 
 
 def convert(data, ctx) -> dict:
+    return convert_cells(data, ctx)[0]
+
+
+def convert_cells(data, ctx) -> tuple[dict, dict[str, str]]:
+    """The model document, and the ThreatKG id of each source cell that became an element or a flow."""
     summary = data["summary"]
     system = {"id": ctx.ident(summary.get("title"), "threat-dragon-model"),
               "name": str(summary.get("title") or "Threat Dragon model")}
     if summary.get("description"):
         system["description"] = str(summary["description"])
-    diagrams = data["detail"]["diagrams"]
+    diagrams, made = data["detail"]["diagrams"], {}
     if not isinstance(diagrams, list):
         ctx.fail("detail.diagrams", f"must be a list, not {type(diagrams).__name__}")
-        return {"system": system}
+        return {"system": system}, made
     doc = {"system": system, "zones": [], "components": [], "flows": [], "decisions": []}
     for n, diagram in enumerate(diagrams):
-        if not isinstance(diagram, dict) or not isinstance(diagram.get("cells"), list):
+        if isinstance(diagram, dict) and "diagramJson" in diagram:
+            ctx.fail(f"diagram {n}", "a Threat Dragon v1 diagram: open and save the model in Threat Dragon 2 first")
+        elif not isinstance(diagram, dict) or not isinstance(diagram.get("cells"), list):
             ctx.fail(f"diagram {n}", "has no list of cells")
-            continue
-        _diagram(diagram, doc, ctx)
-    return {k: v for k, v in doc.items() if v}
+        else:
+            made.update(_diagram(diagram, doc, ctx))
+    return {k: v for k, v in doc.items() if v}, made
 
 
 def _name(cell) -> str:
@@ -63,7 +70,8 @@ def _inside(point, box) -> bool:
     return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
-def _diagram(diagram, doc, ctx):
+def _diagram(diagram, doc, ctx) -> dict[str, str]:
+    """Add the diagram's zones, components, flows and decisions to `doc`; the ids its cells became."""
     m = ctx.mapping
     cells = []
     for n, cell in enumerate(diagram["cells"]):
@@ -104,6 +112,8 @@ def _diagram(diagram, doc, ctx):
             fid = ctx.ident(_name(flow).replace("\n", " ") or f"{ids[pair[0]]}-to-{ids[pair[1]]}")
             doc["flows"].append(_flow(flow, fid, ids[pair[0]], ids[pair[1]], doc, m, ctx))
             doc["decisions"] += _decisions(flow, fid, m, ctx)
+            ids[flow["id"]] = fid
+    return ids
 
 
 def _container(box, boxes, geometry, zone_of, whole=False):
@@ -222,12 +232,13 @@ def _regions(placed, elements, curves, flows, ends, geometry, doc, ctx) -> dict:
     for e, zone in placed.items():
         by_zone.setdefault(zone, {}).setdefault(sides[e], []).append(e)
     names = {z["id"]: z["label"] for z in doc["zones"]}
-    boundary = ", ".join(_name(c) or c["id"][:8] for c in curves if c["id"] in cutting)
+    named = [_name(c) for c in curves if c["id"] in cutting and _name(c)]
+    boundary = f"trust boundary {', '.join(named)}" if named else f"{len(cutting)} trust boundary curves"
     for zone, groups in by_zone.items():
         if len(groups) < 2:
             continue
         for n, members in enumerate(sorted(groups.values(), key=lambda g: sorted(geometry[e][:2] for e in g)), 1):
-            label = f"{names.get(zone, 'Diagram')} region {n} (trust boundary {boundary})"
+            label = f"{names.get(zone, 'Diagram')} region {n} of {len(groups)} (split by {boundary})"
             region = {"id": ctx.ident(f"{zone or 'diagram'}-region-{n}"), "label": label,
                       "kind": m["actors_region"] if all(elements[e]["shape"] == "actor" for e in members) else m["zone_kind"]}
             if zone:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 
-FILES = ["v2-threat-model.json", "three-tier-web-app.json", "iot-device.json"]
+REGIONS = {"v2-threat-model.json": 4, "three-tier-web-app.json": 0, "iot-device.json": 2}   # sides of the curves
 
 
 def run(*args):
@@ -28,13 +28,13 @@ def imported(path, out):
     return yaml.safe_load(out.read_text()), result.output
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", REGIONS)
 def test_imports_validates_and_yields_threats(shared_models, tmp_path, name):
     path = shared_models / "threat-dragon" / name
     doc, _ = imported(path, tmp_path / "model.yaml")
     assert len(doc["components"]) == len(cells(path, ("actor", "process", "store")))
     assert len(doc["flows"]) == len(cells(path, ("flow",)))
-    assert len([z for z in doc.get("zones", []) if "region" not in z["id"]]) == len(cells(path, ("trust-boundary-box",)))
+    assert len(doc.get("zones", [])) == len(cells(path, ("trust-boundary-box",))) + REGIONS[name]
     assert run("validate", tmp_path / "model.yaml").exit_code == 0
     threats = run("threats", path, "--format", "json")
     assert threats.exit_code == 0 and json.loads(threats.stdout)
@@ -125,6 +125,8 @@ PROCESS = {"id": "p1", "shape": "process", "position": {"x": 0, "y": 0}, "size":
     (model([PROCESS, {"id": "f1", "shape": "flow", "source": {"cell": "p1"}, "target": {"cell": "gone"}}]),
      "flow f1: target cell 'gone' is no actor, process or store"),
     (model([{**PROCESS, "position": "here"}]), "cell p1: has no position and size"),
+    (model([{**PROCESS, "data": {"threats": "many"}}]), "process p1: threats must be a list"),
+    ({"summary": {"title": "t"}, "detail": {"diagrams": [{"diagramJson": {}}]}}, "a Threat Dragon v1 diagram"),
 ])
 def test_hostile(tmp_path, doc, message):
     result = run("import", write(tmp_path, doc))
