@@ -43,47 +43,47 @@ def convert(data, ctx) -> dict:
     threats = {t["id"]: t for t in _records(data, "threats", ctx)}
     mitigations = {x["id"]: x for x in _records(data, "mitigations", ctx)}
 
-    zone_ids, unzoned = {}, set()
+    zones, zone_ids, unzoned = _zones(zones_in, m, ctx)
+    by_id = {c["id"]: c for c in components_in}
+    ids = {c["id"]: ctx.ident(_readable(c["id"]), c.get("name"), c["id"]) for c in components_in}
+    components = [_component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) for c in components_in]
+    made = [(f, flow) for f in flows_in if (flow := _flow(f, ids, assets, m, ctx))]
+    decisions = [d for c in components_in
+                 for d in _decisions(c, f"component {c['id']}", ids[c["id"]], threats, mitigations, m, ctx)]
+    decisions += [d for f, flow in made
+                  for d in _decisions(f, f"dataflow {f['id']}", flow["id"], threats, mitigations, m, ctx)]
+    doc = {"system": system, "zones": zones, "components": components, "flows": [flow for _, flow in made]}
+    if decisions:
+        doc["decisions"] = decisions
+    return doc
+
+
+def _zones(zones_in, m, ctx) -> tuple[list[dict], dict[str, str], set[str]]:
+    """The zones, the ThreatKG id of each trust zone id, and the ids of kg.exporters.otm's zone of
+    unzoned components (which is no zone)."""
+    unzoned = {z["id"] for z in zones_in if isinstance(z.get("attributes"), dict) and z["attributes"].get(UNZONED)}
+    ids = {z["id"]: ctx.ident(_readable(z["id"]), z.get("name"), z["id"]) for z in zones_in if z["id"] not in unzoned}
     zones = []
-    for z in zones_in:
-        if (z.get("attributes") or {}).get(UNZONED):
-            unzoned.add(z["id"])
-            continue
-        zone_ids[z["id"]] = ctx.ident(_readable(z["id"]), z.get("name"), z["id"])
     for z in zones_in:
         if z["id"] in unzoned:
             continue
-        zone = {"id": zone_ids[z["id"]], "label": str(z.get("name") or z["id"]), "kind": _zone_kind(z, m, ctx)}
+        element = f"trustZone {z['id']}"
+        zone = {"id": ids[z["id"]], "label": str(z.get("name") or z["id"]), "kind": _zone_kind(z, m, ctx)}
         parent = z.get("parent") or {}
-        if parent.get("trustZone") is not None:
-            if parent["trustZone"] in zone_ids:
-                zone["parent"] = zone_ids[parent["trustZone"]]
+        if not isinstance(parent, dict):
+            ctx.fail(element, f"parent must be a mapping (trustZone), not {parent!r}"[:200])
+        elif parent.get("trustZone") is not None:
+            if str(parent["trustZone"]) in ids:
+                zone["parent"] = ids[str(parent["trustZone"])]
             else:
-                ctx.fail(f"trustZone {z['id']}", f"parent trustZone '{parent['trustZone']}' is no trust zone of the file")
+                ctx.fail(element, f"parent trustZone '{parent['trustZone']}' is no trust zone of the file")
         elif parent.get("component") is not None:
-            ctx.warn(f"trustZone {z['id']}", "a trust zone inside a component is not held: placed at the top level")
+            ctx.warn(element, "a trust zone inside a component is not held: placed at the top level")
         if z.get("description"):
             zone["description"] = str(z["description"])
         zones.append(zone)
     _check_zone_cycles(zones_in, ctx)
-
-    by_id = {c["id"]: c for c in components_in}
-    ids = {c["id"]: ctx.ident(_readable(c["id"]), c.get("name"), c["id"]) for c in components_in}
-    components = [_component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) for c in components_in]
-    flows = [f for f in (_flow(f, ids, assets, m, ctx) for f in flows_in) if f]
-    flow_ids = {f["source_id"]: f["id"] for f in flows}
-    decisions = []
-    for c in components_in:
-        decisions += _decisions(c, f"component {c['id']}", ids[c["id"]], threats, mitigations, m, ctx)
-    for f in flows_in:
-        if f["id"] in flow_ids:
-            decisions += _decisions(f, f"dataflow {f['id']}", flow_ids[f["id"]], threats, mitigations, m, ctx)
-    for f in flows:
-        del f["source_id"]
-    doc = {"system": system, "zones": zones, "components": components, "flows": flows}
-    if decisions:
-        doc["decisions"] = decisions
-    return doc
+    return zones, ids, unzoned
 
 
 def _readable(ident):
@@ -144,7 +144,8 @@ def _zone_kind(z, m, ctx) -> str:
 
 
 def _check_zone_cycles(zones_in, ctx):
-    parents = {z["id"]: (z.get("parent") or {}).get("trustZone") for z in zones_in}
+    parents = {z["id"]: str(z["parent"]["trustZone"]) for z in zones_in
+               if isinstance(z.get("parent"), dict) and z["parent"].get("trustZone") is not None}
     for start in parents:
         seen, here = [start], parents[start]
         while here in parents and here not in seen:
@@ -266,8 +267,7 @@ def _flow(f, ids, assets, m, ctx) -> dict | None:
             ends[key] = ids[str(end)]
     if len(ends) < 2:
         return None
-    out = {"id": ctx.ident(_readable(f["id"]), f.get("name"), f["id"]), "source_id": f["id"],
-           "label": str(f.get("name") or f["id"]), **ends}
+    out = {"id": ctx.ident(_readable(f["id"]), f.get("name"), f["id"]), "label": str(f.get("name") or f["id"]), **ends}
     known = known_values(str(TM.protocol))
     tags = _strings(f, "tags", element, ctx)
     protocols = [m["protocols"].get(t) or t for t in tags if t in m["protocols"] or t in known]
