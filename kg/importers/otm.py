@@ -182,16 +182,27 @@ def _component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) -> dict:
         facts["data_classification"] = classification
     if facts:
         out["attributes"] = facts
-    extra = {k: v for k, v in {**(c.get("attributes") or {}), **(c.get("properties") or {})}.items()
-             if k != KINDS_ATTRIBUTE and k not in m["ignored_attributes"]}
-    if extra:
-        ctx.warn(element, f"attributes not held: {', '.join(map(str, extra))}")
+    _not_held(c, element, m, ctx)
     return out
+
+
+def _not_held(item, element, m, ctx):
+    """Warn about an element's `attributes` and `properties` (OTM 0.1), which the model cannot hold."""
+    keys = []
+    for field in ("attributes", "properties"):
+        value = item.get(field)
+        if isinstance(value, dict):
+            keys += [str(k) for k in value if k != KINDS_ATTRIBUTE and k not in m["ignored_attributes"]]
+        elif value is not None:
+            ctx.fail(element, f"{field} must be a mapping, not {type(value).__name__}")
+    if keys:
+        ctx.warn(element, f"attributes not held: {', '.join(keys)}")
 
 
 def _kinds(c, m, ctx) -> list[str]:
     known, kind = component_kinds(), c.get("type")
-    stated = [k for k in ((c.get("attributes") or {}).get(KINDS_ATTRIBUTE) or []) if k in known]
+    attrs = c.get("attributes") if isinstance(c.get("attributes"), dict) else {}
+    stated = [k for k in attrs.get(KINDS_ATTRIBUTE) or [] if k in known]
     if stated:
         return stated
     if kind in m["types"]:
@@ -250,7 +261,8 @@ def _classification(c, assets, m, ctx) -> str | None:
             continue
         value = (asset.get("risk") or {}).get("confidentiality")
         if isinstance(value, (int, float)):
-            levels.append(next(i for i, band in enumerate(m["classifications"]) if value >= band["min"]))
+            bands = m["classifications"]
+            levels.append(next((i for i, band in enumerate(bands) if value >= band["min"]), len(bands) - 1))
     return m["classifications"][min(levels)]["value"] if levels else None
 
 
@@ -285,9 +297,7 @@ def _flow(f, ids, assets, m, ctx) -> dict | None:
             ctx.fail(element, f"asset '{name}' is no asset of the file")
     if f.get("description"):
         out["description"] = str(f["description"])
-    extra = [k for k in {**(f.get("attributes") or {}), **(f.get("properties") or {})} if k not in m["ignored_attributes"]]
-    if extra:
-        ctx.warn(element, f"attributes not held: {', '.join(map(str, extra))}")
+    _not_held(f, element, m, ctx)
     return out
 
 
