@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from kg.importers.otm import KINDS_ATTRIBUTE, UNZONED
+from kg.importers.otm import KINDS_ATTRIBUTE
 from kg.namespaces import TM
 from kg.ontology import attributes, compiled, kinds, stride
 
@@ -83,8 +83,6 @@ def export(assessment) -> str:
               "risk": {"trustRating": TRUST_RATINGS.get(z.kinds[0] if z.kinds else "", 50)},
               **({"description": z.description} if z.description else {}),
               **({"parent": {"trustZone": z.zone}} if z.zone else {})} for z in found["zones"]]
-    if any(c.zone is None for c in found["components"]):
-        zones.append({"id": UNZONED, "name": "(no zone)", "risk": {"trustRating": 50}, "attributes": {UNZONED: True}})
     threats, mitigations = {}, {}
     by_element = {}
     for row in rows:
@@ -106,7 +104,7 @@ def export(assessment) -> str:
         tech = c.attributes.get("technology")
         components.append({"id": c.id, "name": c.label, "type": c.kinds[0] if c.kinds else "process",
                            **({"description": c.description} if c.description else {}),
-                           "parent": {"trustZone": c.zone or UNZONED},
+                           "parent": {"trustZone": c.zone},
                            "tags": [str(t) for t in (tech if isinstance(tech, list) else [tech] if tech else [])],
                            "attributes": {KINDS_ATTRIBUTE: c.kinds},
                            "threats": by_element.get(c.id, [])})

@@ -13,7 +13,6 @@ from kg.namespaces import TM
 from kg.ontology import attributes, compiled, kinds, known_values
 
 NAME = "otm"
-UNZONED = "threatkg-unzoned"     # the zone attribute kg.exporters.otm gives a zone of unzoned components
 KINDS_ATTRIBUTE = "threatkg-kinds"
 
 
@@ -43,10 +42,10 @@ def convert(data, ctx) -> dict:
     threats = {t["id"]: t for t in _records(data, "threats", ctx)}
     mitigations = {x["id"]: x for x in _records(data, "mitigations", ctx)}
 
-    zones, zone_ids, unzoned = _zones(zones_in, m, ctx)
+    zones, zone_ids = _zones(zones_in, m, ctx)
     by_id = {c["id"]: c for c in components_in}
     ids = {c["id"]: ctx.ident(_readable(c["id"]), c.get("name"), c["id"]) for c in components_in}
-    components = [_component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) for c in components_in]
+    components = [_component(c, by_id, ids, zone_ids, assets, m, ctx) for c in components_in]
     made = [(f, flow) for f in flows_in if (flow := _flow(f, ids, assets, m, ctx))]
     decisions = [d for c in components_in
                  for d in _decisions(c, f"component {c['id']}", ids[c["id"]], threats, mitigations, m, ctx)]
@@ -58,15 +57,11 @@ def convert(data, ctx) -> dict:
     return doc
 
 
-def _zones(zones_in, m, ctx) -> tuple[list[dict], dict[str, str], set[str]]:
-    """The zones, the ThreatKG id of each trust zone id, and the ids of kg.exporters.otm's zone of
-    unzoned components (which is no zone)."""
-    unzoned = {z["id"] for z in zones_in if isinstance(z.get("attributes"), dict) and z["attributes"].get(UNZONED)}
-    ids = {z["id"]: ctx.ident(_readable(z["id"]), z.get("name"), z["id"]) for z in zones_in if z["id"] not in unzoned}
+def _zones(zones_in, m, ctx) -> tuple[list[dict], dict[str, str]]:
+    """The zones, and the ThreatKG id of each trust zone id."""
+    ids = {z["id"]: ctx.ident(_readable(z["id"]), z.get("name"), z["id"]) for z in zones_in}
     zones = []
     for z in zones_in:
-        if z["id"] in unzoned:
-            continue
         element = f"trustZone {z['id']}"
         zone = {"id": ids[z["id"]], "label": str(z.get("name") or z["id"]), "kind": _zone_kind(z, m, ctx)}
         parent = z.get("parent") or {}
@@ -83,7 +78,7 @@ def _zones(zones_in, m, ctx) -> tuple[list[dict], dict[str, str], set[str]]:
             zone["description"] = str(z["description"])
         zones.append(zone)
     _check_zone_cycles(zones_in, ctx)
-    return zones, ids, unzoned
+    return zones, ids
 
 
 def _readable(ident):
@@ -155,7 +150,7 @@ def _check_zone_cycles(zones_in, ctx):
             ctx.fail(f"trustZone {start}", f"trust zones nest in a cycle: {' → '.join([*seen, start])}")
 
 
-def _component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) -> dict:
+def _component(c, by_id, ids, zone_ids, assets, m, ctx) -> dict:
     element = f"component {c['id']}"
     out = {"id": ids[c["id"]], "label": str(c.get("name") or c["id"])}
     if not isinstance(c.get("type"), (str, type(None))):
@@ -163,7 +158,7 @@ def _component(c, by_id, ids, zone_ids, unzoned, assets, m, ctx) -> dict:
         c = {**c, "type": None}
     kinds_, tech = _kinds(c, m, ctx), []
     out["kinds"] = kinds_
-    zone = _zone_of(c, by_id, zone_ids, unzoned, ctx)
+    zone = _zone_of(c, by_id, zone_ids, ctx)
     if zone:
         out["zone"] = zone
     if c.get("description"):
@@ -215,21 +210,19 @@ def _kinds(c, m, ctx) -> list[str]:
     return [generic]
 
 
-def _zone_of(c, by_id, zone_ids, unzoned, ctx) -> str | None:
+def _zone_of(c, by_id, zone_ids, ctx) -> str | None:
     """The zone id of a component: its trust zone, or that of the component it is inside."""
     element, here, chain = f"component {c['id']}", c, [c["id"]]
     while True:
         parent = here.get("parent")
         if not parent:
-            ctx.warn(element, "has no parent trust zone: placed in no zone")
+            ctx.fail(element, "has no parent trust zone (every ThreatKG component sits in a zone)")
             return None
         if not isinstance(parent, dict):
             ctx.fail(element, f"parent must be a mapping (trustZone or component), not {parent!r}"[:200])
             return None
         if parent.get("trustZone") is not None:
             zone = str(parent["trustZone"])
-            if zone in unzoned:
-                return None
             if zone not in zone_ids:
                 ctx.fail(element, f"parent trustZone '{zone}' is no trust zone of the file")
                 return None

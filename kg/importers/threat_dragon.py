@@ -104,6 +104,13 @@ def _diagram(diagram, doc, ctx) -> dict[str, str]:
     ends = {f["id"]: _ends(f, elements, geometry, ctx) for f in flows}
     placed = {e: _container(geometry[e], boxes, geometry, zone_of) for e in elements if e in geometry}
     placed = _regions(placed, elements, curves, flows, ends, geometry, doc, ctx)
+    if outside := [e for e in elements if placed.get(e) is None]:
+        title = str(diagram.get("title") or "Diagram")
+        zone = {"id": ctx.ident(f"{title}-outside"), "label": f"{title}: outside the trust boundaries", "kind": m["outside_kind"]}
+        doc["zones"].append(zone)
+        ctx.warn(f"diagram {diagram.get('id')}", f"{len(outside)} elements lie in no trust boundary box nor region: "
+                                                 f"zone {zone['id']} ({zone['kind']})")
+        placed.update(dict.fromkeys(outside, zone["id"]))
     for cell in elements.values():
         doc["components"].append(_component(cell, ids[cell["id"]], placed.get(cell["id"]), m, ctx))
         doc["decisions"] += _decisions(cell, ids[cell["id"]], m, ctx)

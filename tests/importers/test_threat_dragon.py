@@ -125,12 +125,25 @@ PROCESS = {"id": "p1", "shape": "process", "position": {"x": 0, "y": 0}, "size":
     (model([PROCESS, {"id": "f1", "shape": "flow", "source": {"cell": "p1"}, "target": {"cell": "gone"}}]),
      "flow f1: target cell 'gone' is no actor, process or store"),
     (model([{**PROCESS, "position": "here"}]), "cell p1: has no position and size"),
+    (model([{**PROCESS, "data": []}]), "cell p1: data must be a mapping"),
     (model([{**PROCESS, "data": {"threats": "many"}}]), "process p1: threats must be a list"),
     ({"summary": {"title": "t"}, "detail": {"diagrams": [{"diagramJson": {}}]}}, "a Threat Dragon v1 diagram"),
 ])
 def test_hostile(tmp_path, doc, message):
     result = run("import", write(tmp_path, doc))
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_elements_outside_every_box(tmp_path):
+    box = {"id": "b1", "shape": "trust-boundary-box", "position": {"x": 100, "y": 0}, "size": {"width": 100, "height": 100},
+           "attrs": {"label": {"text": "Internet"}}, "data": {"type": "tm.BoundaryBox"}}
+    actor = {**PROCESS, "id": "a1", "shape": "actor", "position": {"x": 120, "y": 20}, "data": {"name": "User"}}
+    doc, output = imported(write(tmp_path, model([PROCESS, actor, box])), tmp_path / "m.yaml")
+    zones = {z["id"]: z for z in doc["zones"]}
+    where = {c["label"]: zones[c["zone"]] for c in doc["components"]}
+    assert (where["User"]["label"], where["User"]["kind"]) == ("Internet", "untrusted")
+    assert (where["P"]["label"], where["P"]["kind"]) == ("d: outside the trust boundaries", "internal")
+    assert "1 elements lie in no trust boundary box nor region" in output
 
 
 def test_huge(tmp_path):
