@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from kg.importers.otm import KINDS_ATTRIBUTE
+from kg.importers.otm import INFERRED_ATTRIBUTE, KINDS_ATTRIBUTE
 from kg.namespaces import TM
 from kg.ontology import attributes, compiled, kinds, stride
 
@@ -91,7 +91,8 @@ def export(assessment) -> str:
             "description": f"{row['threat']} ({row.get('source') or 'ThreatKG'})",
             "categories": stride_words(row.get("stride") or []),
             "cwes": [row["threat"]] if row["threat"].startswith("CWE-") else [],
-            "risk": {"likelihood": min(100, row["risk"]["likelihood"] * 20), "impact": min(100, row["risk"]["impact"] * 20)}})
+            "risk": {"likelihood": min(100, row["risk"]["likelihood"] * 20), "impact": min(100, row["risk"]["impact"] * 20)},
+            "attributes": {INFERRED_ATTRIBUTE: True}})
         ref = {"threat": row["threat"], "state": row["state"], "mitigations": []}
         if decision := row.get("decision"):
             mitigations.setdefault(decision["id"], {"id": decision["id"], "name": decision["justification"][:200],

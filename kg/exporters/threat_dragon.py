@@ -4,7 +4,6 @@ severity from its risk rating, mitigation from its decision). A model imported f
 keeps its source cells and their layout; another is laid out as a grid of cells per zone, zones as
 nested trust boundary boxes. kg.importers.threat_dragon reads it back (kinds in `threatkgKinds`)."""
 
-import copy
 import json
 import math
 from pathlib import Path
@@ -14,7 +13,7 @@ from rdflib.namespace import RDFS
 from kg import importers
 from kg.exporters.otm import elements, is_kind, stride_words
 from kg.importers import threat_dragon
-from kg.importers.threat_dragon import KINDS_FIELD, ZONE_KIND_FIELD
+from kg.importers.threat_dragon import INFERRED, KINDS_FIELD, ZONE_KIND_FIELD
 from kg.model.source import read_text
 
 NAME = "threat-dragon"
@@ -29,10 +28,10 @@ W, H, GAP, PAD, HEADER = 160, 80, 40, 30, 30
 def export(assessment) -> str:
     model = assessment.analysis.model
     found = elements(model)
-    threats = {}
+    threats, kept = {}, model.imported == NAME          # a Threat Dragon file holds its decisions itself
     for row in assessment.rated:
-        threats.setdefault(row["component"], []).append(_threat(row))
-    if model.imported == NAME:
+        threats.setdefault(row["component"], []).append(_threat(row, kept or not row.get("decision")))
+    if kept:
         doc = _keep(model, found, threats)
     else:
         label = model.graph.value(model.system_iri, RDFS.label)
@@ -44,9 +43,11 @@ def export(assessment) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _threat(row) -> dict:
+def _threat(row, inferred: bool) -> dict:
+    """A rated row as a Threat Dragon threat; `inferred`: marked as ThreatKG's (kg.importers.threat_dragon
+    takes an unmarked one's status as a decision)."""
     decision = row.get("decision") or {}
-    return {"id": f"{row['component']}/{row['threat']}", "title": row.get("label") or row["threat"],
+    return {"id": f"{INFERRED if inferred else ''}{row['component']}/{row['threat']}", "title": row.get("label") or row["threat"],
             "type": (stride_words(row.get("stride") or []) or ["Tampering"])[0],
             "status": STATUS.get(row["state"], "Open"), "severity": SEVERITY.get(row["risk"]["rating"], "Low"),
             "description": f"{row['threat']} ({row.get('source') or 'ThreatKG'}); state {row['state']}",
@@ -62,8 +63,9 @@ def _shape(kind_names) -> str:
 
 
 def _set_threats(data: dict, kinds_: list[str] | None, listed: list[dict]):
-    """A cell's threats (and, for an element, its ThreatKG kinds)."""
-    data["threats"] = listed
+    """A cell's threats: its own (not ThreatKG's of an earlier export) and ThreatKG's; for an element, its kinds."""
+    own = [t for t in data.get("threats") or [] if not str(t.get("id", "")).startswith(INFERRED)]
+    data["threats"] = listed = own + listed
     data["hasOpenThreats"] = any(t["status"] == "Open" for t in listed)
     if kinds_ is not None:
         data[KINDS_FIELD] = kinds_
@@ -71,7 +73,7 @@ def _set_threats(data: dict, kinds_: list[str] | None, listed: list[dict]):
 
 def _keep(model, found, threats) -> dict:
     """The source file, its element and flow cells given the model's threats and kinds."""
-    doc = copy.deepcopy(importers.parse(read_text(Path(model.file)), model.file))
+    doc = importers.parse(read_text(Path(model.file)), model.file)
     made = threat_dragon.convert_cells(doc, importers.Context(model.file, importers.mapping(NAME)))[1]
     current = {e.id: e for section in ("components", "flows") for e in found[section]}
     for diagram in doc["detail"]["diagrams"]:

@@ -14,6 +14,7 @@ from kg.ontology import attributes, compiled, kinds, known_values
 
 NAME = "otm"
 KINDS_ATTRIBUTE = "threatkg-kinds"
+INFERRED_ATTRIBUTE = "threatkg-inferred"     # a threat ThreatKG inferred: only its implemented mitigations are decisions
 
 
 def detect(data) -> bool:
@@ -311,7 +312,8 @@ def _decisions(item, element, target, threats, mitigations, m, ctx) -> list[dict
         if None in done:
             ctx.fail(element, f"threat {threat['id']}: an implemented mitigation is no mitigation of the file")
             continue
-        if not done and str(ref.get("state", "")).lower() not in m["mitigated_threat_states"]:
+        inferred = isinstance(threat.get("attributes"), dict) and threat["attributes"].get(INFERRED_ATTRIBUTE)
+        if not done and (inferred or str(ref.get("state", "")).lower() not in m["mitigated_threat_states"]):
             open_.append(str(threat.get("name") or threat["id"]))
             continue
         stride = [m["categories"][str(c).lower()] for c in threat.get("categories") or [] if str(c).lower() in m["categories"]]
@@ -327,7 +329,8 @@ def _decisions(item, element, target, threats, mitigations, m, ctx) -> list[dict
                               "justification": f"{threat.get('name') or threat['id']}: {text}",
                               "date": date.today().isoformat()})
     if open_:
-        ctx.warn(element, f"{len(open_)} open threats are not held (ThreatKG infers the threats): {'; '.join(open_)[:300]}")
+        ctx.warn(element, f"{len(open_)} open or inferred threats are not held (ThreatKG infers the threats): "
+                          f"{'; '.join(open_)[:300]}")
     return decisions
 
 

@@ -15,6 +15,7 @@ from kg.importers.otm import component_kinds
 NAME = "threat-dragon"
 ELEMENTS = ("actor", "process", "store")
 KINDS_FIELD, ZONE_KIND_FIELD = "threatkgKinds", "threatkgZoneKind"   # written by kg.exporters.threat_dragon
+INFERRED = "threatkg:"      # the id prefix of the threats ThreatKG inferred (left to the inference on import)
 
 
 def detect(data) -> bool:
@@ -327,7 +328,7 @@ def _decisions(cell, target, m, ctx) -> list[dict]:
             continue
         title = str(threat.get("title") or threat.get("id") or "threat").strip()
         status = str(threat.get("status") or "").strip().lower()
-        if status in m["open_statuses"]:
+        if status in m["open_statuses"] or str(threat.get("id", "")).startswith(INFERRED):
             open_.append(title)
             continue
         if status not in m["statuses"]:
@@ -342,5 +343,6 @@ def _decisions(cell, target, m, ctx) -> list[dict]:
                           "status": m["statuses"][status], "justification": f"{title}: {text}",
                           "date": date.today().isoformat()})
     if open_:
-        ctx.warn(element, f"{len(open_)} open threats are not held (ThreatKG infers the threats): {'; '.join(open_)[:300]}")
+        ctx.warn(element, f"{len(open_)} open or inferred threats are not held (ThreatKG infers the threats): "
+                          f"{'; '.join(open_)[:300]}")
     return decisions

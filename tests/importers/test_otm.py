@@ -52,7 +52,7 @@ def test_kinds_zones_and_decisions(shared_models, tmp_path):
     assert set(decisions) == {"Spoofing", "Tampering"}
     assert decisions["Spoofing"]["status"] == "mitigated" and decisions["Spoofing"]["elements"] == ["web-service"]
     assert "This is the name of mitigation 1" in decisions["Spoofing"]["justification"]
-    assert "dataflow cc-store-in-db: 1 open threats are not held" in output
+    assert "dataflow cc-store-in-db: 1 open or inferred threats are not held" in output
 
 
 def test_round_trip(shared_models, tmp_path):
@@ -68,6 +68,8 @@ def test_round_trip(shared_models, tmp_path):
                           ("flows", ("id", "source", "target"))):
         assert sorted(str([e.get(k) for k in keys]) for e in first[section]) == \
             sorted(str([e.get(k) for k in keys]) for e in second[section])
+    decided = {(d["threat"], d["status"], tuple(d["elements"])) for d in first["decisions"]}
+    assert {(d["threat"], d["status"], tuple(d["elements"])) for d in second["decisions"]} == decided
 
 
 def write(tmp_path, text, name="bad.otm.json"):

@@ -77,6 +77,11 @@ def test_round_trip_keeps_the_layout(shared_models, tmp_path, name):
     again.write_text(exported.stdout)
     second, _ = imported(again, tmp_path / "second.yaml")
     assert same(first, second)
+    assert decided(first) == decided(second)           # the file's own threats kept, ThreatKG's left out
+
+
+def decided(doc) -> list:
+    return sorted((d["threat"], d["status"], d["justification"]) for d in doc.get("decisions", []))
 
 
 def test_round_trip_of_a_threatkg_model(tmp_path):
@@ -86,6 +91,24 @@ def test_round_trip_of_a_threatkg_model(tmp_path):
     (tmp_path / "td.json").write_text(exported.stdout)
     second, _ = imported(tmp_path / "td.json", tmp_path / "m.yaml")
     assert same(yaml.safe_load(EXAMPLE.read_text()), second)
+
+
+def test_decisions_of_a_threatkg_model_survive(tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text("""system: {id: s, name: S}
+zones: [{id: net, kind: untrusted}, {id: dmz, kind: dmz}]
+components:
+  - {id: user, kinds: [user], zone: net}
+  - {id: web, label: Web, kinds: [web-application], zone: dmz}
+flows: [{id: f, source: user, target: web, protocol: https}]
+decisions:
+  - {id: web-dos, threat: DenialOfService, elements: [web], status: accepted, justification: A CDN absorbs floods., date: 2026-03-01}
+""")
+    exported = run("export", model, "--format", "threat-dragon")
+    (tmp_path / "td.json").write_text(exported.stdout)
+    doc, _ = imported(tmp_path / "td.json", tmp_path / "again.yaml")
+    assert [(d["threat"], d["status"], d["elements"]) for d in doc["decisions"]] == [("DenialOfService", "accepted", ["Web"])]   # ids from names
+    assert "A CDN absorbs floods." in doc["decisions"][0]["justification"]
 
 
 def same(a, b) -> bool:
