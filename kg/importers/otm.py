@@ -329,7 +329,7 @@ def _decisions(item, element, target, threats, mitigations, m, ctx) -> list[dict
                               "justification": f"{threat.get('name') or threat['id']}: {text}",
                               "date": date.today().isoformat()})
     if open_:
-        ctx.warn(element, f"{len(open_)} open or inferred threats are not held (ThreatKG infers the threats): "
+        ctx.warn(element, f"{len(open_)} threats that record no decision are not held (ThreatKG infers the threats): "
                           f"{'; '.join(open_)[:300]}")
     return decisions
 

@@ -343,6 +343,6 @@ def _decisions(cell, target, m, ctx) -> list[dict]:
                           "status": m["statuses"][status], "justification": f"{title}: {text}",
                           "date": date.today().isoformat()})
     if open_:
-        ctx.warn(element, f"{len(open_)} open or inferred threats are not held (ThreatKG infers the threats): "
+        ctx.warn(element, f"{len(open_)} threats that record no decision are not held (ThreatKG infers the threats): "
                           f"{'; '.join(open_)[:300]}")
     return decisions

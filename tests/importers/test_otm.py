@@ -52,7 +52,7 @@ def test_kinds_zones_and_decisions(shared_models, tmp_path):
     assert set(decisions) == {"Spoofing", "Tampering"}
     assert decisions["Spoofing"]["status"] == "mitigated" and decisions["Spoofing"]["elements"] == ["web-service"]
     assert "This is the name of mitigation 1" in decisions["Spoofing"]["justification"]
-    assert "dataflow cc-store-in-db: 1 open or inferred threats are not held" in output
+    assert "dataflow cc-store-in-db: 1 threats that record no decision are not held" in output
 
 
 def test_round_trip(shared_models, tmp_path):
