@@ -36,8 +36,9 @@ def convert(data, ctx) -> dict:
     for key in ("owner", "ownerContact", "tags"):
         if project.get(key):
             ctx.warn("project", f"{key} {project[key]!r} is not held")
-    if data.get("representations"):
-        ctx.warn("representations", f"{len(data['representations'])} representations (diagrams, code) are not held")
+    if representations := data.get("representations"):
+        count = len(representations) if isinstance(representations, list) else 1
+        ctx.warn("representations", f"{count} representations (diagrams, code) are not held")
     zones_in, components_in = _records(data, "trustZones", ctx), _records(data, "components", ctx)
     flows_in, assets = _records(data, "dataflows", ctx), {a["id"]: a for a in _records(data, "assets", ctx)}
     threats = {t["id"]: t for t in _records(data, "threats", ctx)}
@@ -253,7 +254,7 @@ def _classification(c, assets, m, ctx) -> str | None:
         if asset is None:
             ctx.fail(f"component {c['id']}", f"asset '{name}' is no asset of the file")
             continue
-        value = (asset.get("risk") or {}).get("confidentiality")
+        value = asset["risk"].get("confidentiality") if isinstance(asset.get("risk"), dict) else None
         if isinstance(value, (int, float)):
             bands = m["classifications"]
             levels.append(next((i for i, band in enumerate(bands) if value >= band["min"]), len(bands) - 1))
@@ -307,7 +308,8 @@ def _decisions(item, element, target, threats, mitigations, m, ctx) -> list[dict
             ctx.fail(element, f"threat {ref.get('threat') if isinstance(ref, dict) else ref!r} is no threat of the file")
             continue
         threat = threats[str(ref["threat"])]
-        done = [mitigations.get(str(x.get("mitigation"))) for x in ref.get("mitigations") or []
+        listed = ref.get("mitigations") if isinstance(ref.get("mitigations"), list) else []
+        done = [mitigations.get(str(x.get("mitigation"))) for x in listed
                 if isinstance(x, dict) and str(x.get("state", "")).lower() in m["implemented_mitigation_states"]]
         if None in done:
             ctx.fail(element, f"threat {threat['id']}: an implemented mitigation is no mitigation of the file")
@@ -316,7 +318,8 @@ def _decisions(item, element, target, threats, mitigations, m, ctx) -> list[dict
         if not done and (inferred or str(ref.get("state", "")).lower() not in m["mitigated_threat_states"]):
             open_.append(str(threat.get("name") or threat["id"]))
             continue
-        stride = [m["categories"][str(c).lower()] for c in threat.get("categories") or [] if str(c).lower() in m["categories"]]
+        words = [w.lower() for w in _strings(threat, "categories", f"threat {threat['id']}", ctx)]
+        stride = [m["categories"][w] for w in words if w in m["categories"]]
         if not stride:
             cwes = f" (its cwes {', '.join(map(str, threat['cwes']))} are weaknesses, not threats)" if threat.get("cwes") else ""
             ctx.warn(element, f"mitigated threat '{threat.get('name') or threat['id']}' has no STRIDE category "

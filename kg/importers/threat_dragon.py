@@ -7,6 +7,7 @@ the smallest box first; trust-boundary-curve cells split a zone into regions, on
 curves that cross a flow; threats Mitigated / NotApplicable / ... → decisions with their mitigation
 text, Open ones are left to the inference. Mapping: catalogs/import/threat-dragon.yaml."""
 
+import math
 import re
 from datetime import date
 
@@ -29,12 +30,15 @@ def convert(data, ctx) -> dict:
 
 def convert_cells(data, ctx) -> tuple[dict, dict[str, str]]:
     """The model document, and the ThreatKG id of each source cell that became an element or a flow."""
-    summary = data["summary"]
+    summary, detail = data.get("summary"), data.get("detail")
+    if not isinstance(summary, dict) or not isinstance(detail, dict):
+        ctx.fail(None, "a Threat Dragon model has a summary and a detail mapping")
+        return {}, {}
     system = {"id": ctx.ident(summary.get("title"), "threat-dragon-model"),
               "name": str(summary.get("title") or "Threat Dragon model")}
     if summary.get("description"):
         system["description"] = str(summary["description"])
-    diagrams, made = data["detail"]["diagrams"], {}
+    diagrams, made = detail.get("diagrams"), {}
     if not isinstance(diagrams, list):
         ctx.fail("detail.diagrams", f"must be a list, not {type(diagrams).__name__}")
         return {"system": system}, made
@@ -50,17 +54,19 @@ def convert_cells(data, ctx) -> tuple[dict, dict[str, str]]:
 
 
 def _name(cell) -> str:
-    data = cell.get("data") or {}
-    label = ((cell.get("attrs") or {}).get("label") or {}).get("text")
+    data, attrs = cell.get("data") or {}, cell.get("attrs")
+    label = attrs.get("label") if isinstance(attrs, dict) else None
+    label = label.get("text") if isinstance(label, dict) else None
     return str(data.get("name") or label or "").strip()
 
 
 def _box(cell):
-    p, s = cell.get("position") or {}, cell.get("size") or {}
+    p, s = cell.get("position"), cell.get("size")
     try:
-        return float(p["x"]), float(p["y"]), float(p["x"]) + float(s["width"]), float(p["y"]) + float(s["height"])
+        box = float(p["x"]), float(p["y"]), float(p["x"]) + float(s["width"]), float(p["y"]) + float(s["height"])
     except (KeyError, TypeError, ValueError):
         return None
+    return box if all(map(math.isfinite, box)) else None
 
 
 def _centre(box):
@@ -74,14 +80,17 @@ def _inside(point, box) -> bool:
 def _diagram(diagram, doc, ctx) -> dict[str, str]:
     """Add the diagram's zones, components, flows and decisions to `doc`; the ids its cells became."""
     m = ctx.mapping
-    cells = []
+    cells, seen = [], set()
     for n, cell in enumerate(diagram["cells"]):
         if not isinstance(cell, dict) or not isinstance(cell.get("id"), str) or not isinstance(cell.get("shape"), str):
             ctx.fail(f"cell {n}", "must be a mapping with a string id and shape")
         elif not isinstance(cell.get("data", {}), dict):
             ctx.fail(f"cell {cell['id']}", "data must be a mapping")
+        elif cell["id"] in seen:
+            ctx.fail(f"cell {cell['id']}", "a second cell with this id")
         else:
             cells.append(cell)
+            seen.add(cell["id"])
     elements = {c["id"]: c for c in cells if c["shape"] in ELEMENTS}
     boxes = [c for c in cells if c["shape"] == "trust-boundary-box"]
     curves = [c for c in cells if c["shape"] == "trust-boundary-curve"]
@@ -97,13 +106,15 @@ def _diagram(diagram, doc, ctx) -> dict[str, str]:
             ctx.fail(f"cell {cell['id']}", "has no position and size")
         else:
             geometry[cell["id"]] = box
+    if len(geometry) < len(elements) + len(boxes):
+        return {}
 
     zone_of = _zones(boxes, geometry, doc, ctx)                 # box id → zone id
     ids = {}
     for cell in elements.values():
         ids[cell["id"]] = ctx.ident(_name(cell).replace("\n", " "), cell["shape"])
     ends = {f["id"]: _ends(f, elements, geometry, ctx) for f in flows}
-    placed = {e: _container(geometry[e], boxes, geometry, zone_of) for e in elements if e in geometry}
+    placed = {e: _container(geometry[e], boxes, geometry, zone_of) for e in elements}
     placed = _regions(placed, elements, curves, flows, ends, geometry, doc, ctx)
     if outside := [e for e in elements if placed.get(e) is None]:
         title = str(diagram.get("title") or "Diagram")
@@ -127,8 +138,7 @@ def _diagram(diagram, doc, ctx) -> dict[str, str]:
 def _container(box, boxes, geometry, zone_of, whole=False):
     """The zone of the smallest other trust boundary box that holds the centre of `box` (`whole`: all of it)."""
     points = [box[:2], box[2:]] if whole else [_centre(box)]
-    holding = [b for b in boxes if b["id"] in geometry and geometry[b["id"]] != box
-               and all(_inside(p, geometry[b["id"]]) for p in points)]
+    holding = [b for b in boxes if geometry[b["id"]] != box and all(_inside(p, geometry[b["id"]]) for p in points)]
     holding.sort(key=lambda b: (geometry[b["id"]][2] - geometry[b["id"]][0]) * (geometry[b["id"]][3] - geometry[b["id"]][1]))
     return zone_of[holding[0]["id"]] if holding else None
 
@@ -144,14 +154,18 @@ def _zones(boxes, geometry, doc, ctx) -> dict:
         if kind not in {"untrusted", "dmz", "internal", "restricted", "development"}:
             kind = next((z["kind"] for z in m["zone_names"] if re.search(z["pattern"], label, re.I)), m["zone_kind"])
         zone = {"id": zone_of[box["id"]], "label": label, "kind": kind}
-        if box["id"] in geometry and (parent := _container(geometry[box["id"]], boxes, geometry, zone_of, whole=True)):
+        if (parent := _container(geometry[box["id"]], boxes, geometry, zone_of, whole=True)):
             zone["parent"] = parent
         doc["zones"].append(zone)
     return zone_of
 
 
 def _point(end):
-    return (float(end["x"]), float(end["y"])) if isinstance(end.get("x"), (int, float)) and isinstance(end.get("y"), (int, float)) else None
+    """The (x, y) of a curve or flow end or vertex given as a point, else None."""
+    if not isinstance(end, dict) or not all(isinstance(end.get(k), (int, float)) for k in ("x", "y")):
+        return None
+    point = float(end["x"]), float(end["y"])
+    return point if all(map(math.isfinite, point)) else None
 
 
 def _ends(flow, elements, geometry, ctx):
@@ -163,13 +177,13 @@ def _ends(flow, elements, geometry, ctx):
             ctx.fail(f"flow {flow['id']}", f"has no {key}")
             return None
         if end.get("cell") is not None:
-            if end["cell"] not in elements:
+            if not isinstance(end["cell"], str) or end["cell"] not in elements:
                 ctx.fail(f"flow {flow['id']}", f"{key} cell '{end['cell']}' is no actor, process or store of the diagram")
                 return None
             found.append(end["cell"])
             continue
         point = _point(end)
-        near = sorted((_distance(point, geometry[e]), e) for e in elements if e in geometry) if point else []
+        near = sorted((_distance(point, geometry[e]), e) for e in elements) if point else []
         if near and near[0][0] <= ctx.mapping["snap"]:
             ctx.warn(f"flow {flow['id']}", f"{key} is a loose point: taken as attached to '{_name(elements[near[0][1]])}'"
                                            f" ({near[0][0]:.0f} px away)")
@@ -181,9 +195,7 @@ def _ends(flow, elements, geometry, ctx):
 
 
 def _distance(point, box) -> float:
-    dx = max(box[0] - point[0], 0, point[0] - box[2])
-    dy = max(box[1] - point[1], 0, point[1] - box[3])
-    return (dx * dx + dy * dy) ** 0.5
+    return math.hypot(max(box[0] - point[0], 0, point[0] - box[2]), max(box[1] - point[1], 0, point[1] - box[3]))
 
 
 def _polyline(cell, geometry, ends=None):
@@ -191,11 +203,11 @@ def _polyline(cell, geometry, ends=None):
     if ends:
         start, stop = _centre(geometry[ends[0]]), _centre(geometry[ends[1]])
     else:
-        start, stop = _point(cell.get("source") or {}), _point(cell.get("target") or {})
+        start, stop = _point(cell.get("source")), _point(cell.get("target"))
         if start is None or stop is None:
             return []
-    middle = [(float(v["x"]), float(v["y"])) for v in cell.get("vertices") or []
-              if isinstance(v, dict) and _point(v)]
+    vertices = cell.get("vertices") if isinstance(cell.get("vertices"), list) else []
+    middle = [point for v in vertices if (point := _point(v))]
     return [start, *middle, stop]
 
 
@@ -216,7 +228,7 @@ def _side(point, line) -> bool:
     def distance(p, q):
         dx, dy = q[0] - p[0], q[1] - p[1]
         t = max(0.0, min(1.0, ((point[0] - p[0]) * dx + (point[1] - p[1]) * dy) / (dx * dx + dy * dy or 1)))
-        return (point[0] - p[0] - t * dx) ** 2 + (point[1] - p[1] - t * dy) ** 2
+        return math.hypot(point[0] - p[0] - t * dx, point[1] - p[1] - t * dy)
     p, q = min(zip(line, line[1:]), key=lambda seg: distance(*seg))
     return _cross(p, q, point) > 0
 
