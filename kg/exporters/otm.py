@@ -79,6 +79,7 @@ def export(assessment) -> str:
     model = assessment.analysis.model
     found, rows = elements(model), assessment.rated
     label = model.graph.value(model.system_iri, RDFS.label)
+    description = model.graph.value(model.system_iri, DCTERMS.description)
     zones = [{"id": z.id, "name": z.label, "type": z.kinds[0] if z.kinds else "internal",
               "risk": {"trustRating": TRUST_RATINGS.get(z.kinds[0] if z.kinds else "", 50)},
               **({"description": z.description} if z.description else {}),
@@ -114,7 +115,8 @@ def export(assessment) -> str:
               **({"description": f.description} if f.description else {}),
               "threats": by_element.get(f.id, [])} for f in found["flows"]]
     doc = {"otmVersion": "0.2.0",
-           "project": {"name": str(label) if label else model.system, "id": model.system},
+           "project": {"name": str(label) if label else model.system, "id": model.system,
+                       **({"description": str(description)} if description else {})},
            "trustZones": zones, "components": components, "dataflows": flows,
            "threats": list(threats.values()), "mitigations": list(mitigations.values())}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

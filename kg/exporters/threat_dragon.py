@@ -8,7 +8,7 @@ import json
 import math
 from pathlib import Path
 
-from rdflib.namespace import RDFS
+from rdflib.namespace import DCTERMS, RDFS
 
 from kg import importers
 from kg.exporters.otm import elements, is_kind, stride_words
@@ -35,7 +35,9 @@ def export(assessment) -> str:
         doc = _keep(model, found, threats)
     else:
         label = model.graph.value(model.system_iri, RDFS.label)
-        doc = {"version": VERSION, "summary": {"title": str(label) if label else model.system, "owner": "", "description": ""},
+        description = model.graph.value(model.system_iri, DCTERMS.description)
+        doc = {"version": VERSION, "summary": {"title": str(label) if label else model.system, "id": _cell_id(model.system),
+                                               "owner": "", "description": str(description or "")},
                "detail": {"contributors": [], "reviewer": "", "threatTop": len(assessment.rated), "diagramTop": 1,
                           "diagrams": [{"id": 0, "title": str(label) if label else model.system, "diagramType": "STRIDE",
                                         "thumbnail": "./public/content/images/thumbnail.stride.jpg",

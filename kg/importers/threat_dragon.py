@@ -34,7 +34,8 @@ def convert_cells(data, ctx) -> tuple[dict, dict[str, str]]:
     if not isinstance(summary, dict) or not isinstance(detail, dict):
         ctx.fail(None, "a Threat Dragon model has a summary and a detail mapping")
         return {}, {}
-    system = {"id": ctx.ident(summary.get("title"), "threat-dragon-model"),
+    named = summary.get("id") if isinstance(summary.get("id"), str) else None      # kg.exporters.threat_dragon's
+    system = {"id": ctx.ident(named, summary.get("title"), "threat-dragon-model"),
               "name": str(summary.get("title") or "Threat Dragon model")}
     if summary.get("description"):
         system["description"] = str(summary["description"])

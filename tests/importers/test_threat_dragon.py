@@ -91,6 +91,7 @@ def test_round_trip_of_a_threatkg_model(tmp_path):
     (tmp_path / "td.json").write_text(exported.stdout)
     second, _ = imported(tmp_path / "td.json", tmp_path / "m.yaml")
     assert same(yaml.safe_load(EXAMPLE.read_text()), second)
+    assert second["system"]["id"] == "ai-system"
 
 
 def test_decisions_of_a_threatkg_model_survive(tmp_path):
@@ -149,6 +150,8 @@ PROCESS = {"id": "p1", "shape": "process", "position": {"x": 0, "y": 0}, "size":
      "flow f1: target cell 'gone' is no actor, process or store"),
     (model([{**PROCESS, "position": "here"}]), "cell p1: has no position and size"),
     (model([{**PROCESS, "data": []}]), "cell p1: data must be a mapping"),
+    (model([PROCESS, PROCESS]), "cell p1: a second cell with this id"),
+    (model([{**PROCESS, "size": {"width": 1e309, "height": 5}}]), "cell p1: has no position and size"),
     (model([{**PROCESS, "data": {"threats": "many"}}]), "process p1: threats must be a list"),
     ({"summary": {"title": "t"}, "detail": {"diagrams": [{"diagramJson": {}}]}}, "a Threat Dragon v1 diagram"),
 ])
