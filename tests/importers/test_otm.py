@@ -72,6 +72,22 @@ def test_round_trip(shared_models, tmp_path):
     assert {(d["threat"], d["status"], tuple(d["elements"])) for d in second["decisions"]} == decided
 
 
+@pytest.mark.parametrize("folder, name", [*(("otm", f) for f in FILES),
+                                          *(("threat-dragon", f) for f in ("v2-threat-model.json", "iot-device.json"))])
+def test_every_model_exports_as_valid_otm(shared_models, tmp_path, folder, name):
+    path = shared_models / folder / name
+    first = yaml.safe_load(run("import", path).stdout)
+    exported = run("export", path, "--format", "otm")
+    assert exported.exit_code == 0, exported.output
+    doc = json.loads(exported.stdout)
+    jsonschema.validate(doc, json.loads((shared_models / "otm" / "otm_schema.json").read_text()))
+    assert doc["threats"] and all(t["categories"] for t in doc["threats"])
+    again = tmp_path / "again.otm.json"
+    again.write_text(exported.stdout)
+    second, _, _ = imported(again, tmp_path)
+    assert [len(second[s]) for s in ("components", "zones", "flows")] == [len(first[s]) for s in ("components", "zones", "flows")]
+
+
 def write(tmp_path, text, name="bad.otm.json"):
     path = tmp_path / name
     path.write_text(text)
