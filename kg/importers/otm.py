@@ -14,7 +14,7 @@ from kg.ontology import attributes, compiled, kinds, known_values
 
 NAME = "otm"
 KINDS_ATTRIBUTE = "threatkg-kinds"
-INFERRED_ATTRIBUTE = "threatkg-inferred"     # a threat ThreatKG inferred: only its implemented mitigations are decisions
+INFERRED_ATTRIBUTE = "threatkg-inferred"     # a threat ThreatKG inferred: only its mitigations make decisions
 
 
 def detect(data) -> bool:
@@ -247,7 +247,8 @@ def _classification(c, assets, m, ctx) -> str | None:
     if not isinstance(held, dict):
         ctx.fail(f"component {c['id']}", "assets must be a mapping of processed and stored assets")
         return None
-    names = [*_strings(held, "processed", f"component {c['id']}", ctx), *_strings(held, "stored", f"component {c['id']}", ctx)]
+    element = f"component {c['id']}"
+    names = [*_strings(held, "processed", element, ctx), *_strings(held, "stored", element, ctx)]
     levels = []
     for name in names:
         asset = assets.get(str(name))
@@ -297,44 +298,62 @@ def _flow(f, ids, assets, m, ctx) -> dict | None:
 
 
 def _decisions(item, element, target, threats, mitigations, m, ctx) -> list[dict]:
-    """The `mitigated` decisions of an element's mitigated threats; warnings for the rest."""
-    decisions, open_ = [], []
+    """The decisions of an element's threats: by the state of their mitigations (justified by the
+    mitigations' text), else by their own state (but for the threats ThreatKG inferred); the rest is
+    said in one warning."""
+    decisions, undecided, taken = [], [], set()
     refs = item.get("threats") or []
     if not isinstance(refs, list):
         ctx.fail(element, "threats must be a list")
         return []
     for ref in refs:
         if not isinstance(ref, dict) or str(ref.get("threat")) not in threats:
-            ctx.fail(element, f"threat {ref.get('threat') if isinstance(ref, dict) else ref!r} is no threat of the file")
+            which = ref.get("threat") if isinstance(ref, dict) else ref
+            ctx.fail(element, f"threat {which!r} is no threat of the file")
             continue
         threat = threats[str(ref["threat"])]
-        listed = ref.get("mitigations") if isinstance(ref.get("mitigations"), list) else []
-        done = [mitigations.get(str(x.get("mitigation"))) for x in listed
-                if isinstance(x, dict) and str(x.get("state", "")).lower() in m["implemented_mitigation_states"]]
-        if None in done:
-            ctx.fail(element, f"threat {threat['id']}: an implemented mitigation is no mitigation of the file")
-            continue
-        inferred = isinstance(threat.get("attributes"), dict) and threat["attributes"].get(INFERRED_ATTRIBUTE)
-        if not done and (inferred or str(ref.get("state", "")).lower() not in m["mitigated_threat_states"]):
-            open_.append(str(threat.get("name") or threat["id"]))
+        name = str(threat.get("name") or threat["id"])
+        status, texts = _status(ref, threat, element, mitigations, m, ctx)
+        if status is None:
+            undecided.append(name)
             continue
         words = [w.lower() for w in _strings(threat, "categories", f"threat {threat['id']}", ctx)]
         stride = [m["categories"][w] for w in words if w in m["categories"]]
         if not stride:
-            cwes = f" (its cwes {', '.join(map(str, threat['cwes']))} are weaknesses, not threats)" if threat.get("cwes") else ""
-            ctx.warn(element, f"mitigated threat '{threat.get('name') or threat['id']}' has no STRIDE category "
-                              f"ThreatKG knows{cwes}: no decision")
+            cwes = f" (its cwes {', '.join(map(str, threat['cwes']))} are weaknesses, not threats)" \
+                if isinstance(threat.get("cwes"), list) and threat["cwes"] else ""
+            ctx.warn(element, f"{status} threat '{name}' has no STRIDE category ThreatKG knows{cwes}: no decision")
             continue
-        text = "; ".join(_text(x) for x in done) or _text(threat)
         for category in dict.fromkeys(stride):
-            decisions.append({"id": ctx.ident(f"{target}-{threat.get('name') or threat['id']}-{category}"),
-                              "threat": category, "elements": [target], "status": "mitigated",
-                              "justification": f"{threat.get('name') or threat['id']}: {text}",
-                              "date": date.today().isoformat()})
-    if open_:
-        ctx.warn(element, f"{len(open_)} threats that record no decision are not held (ThreatKG infers the threats): "
-                          f"{'; '.join(open_)[:300]}")
+            justification = f"{name}: {'; '.join(texts)}"
+            if (category, status, justification) not in taken:       # one decision, however many threats say it
+                taken.add((category, status, justification))
+                decisions.append({"id": ctx.ident(f"{target}-{name}-{category}"), "threat": category,
+                                  "elements": [target], "status": status, "justification": justification,
+                                  "date": date.today().isoformat()})
+    if undecided:
+        ctx.warn(element, f"{len(undecided)} threats that record no decision are not held (ThreatKG infers the "
+                          f"threats): {'; '.join(undecided)[:300]}")
     return decisions
+
+
+def _status(ref, threat, element, mitigations, m, ctx) -> tuple[str | None, list[str]]:
+    """The decision status of an element's threat and the texts that justify it, or (None, [])."""
+    listed = ref.get("mitigations") if isinstance(ref.get("mitigations"), list) else []
+    for x in listed:
+        state = str(x.get("state", "")).lower() if isinstance(x, dict) else ""
+        if state in m["mitigation_states"]:
+            chosen = [y for y in listed if isinstance(y, dict) and str(y.get("state", "")).lower() == state]
+            found = [mitigations.get(str(y.get("mitigation"))) for y in chosen]
+            if None in found:
+                ctx.fail(element, f"threat {threat['id']}: a {state} mitigation is no mitigation of the file")
+                return None, []
+            return m["mitigation_states"][state], [_text(y) for y in found]
+    inferred = isinstance(threat.get("attributes"), dict) and threat["attributes"].get(INFERRED_ATTRIBUTE)
+    state = str(ref.get("state", "")).lower()
+    if not inferred and state in m["threat_states"]:
+        return m["threat_states"][state], [_text(threat)]
+    return None, []
 
 
 def _text(item) -> str:

@@ -88,6 +88,27 @@ def test_every_model_exports_as_valid_otm(shared_models, tmp_path, folder, name)
     assert [len(second[s]) for s in ("components", "zones", "flows")] == [len(first[s]) for s in ("components", "zones", "flows")]
 
 
+def test_decisions_of_a_threatkg_model_survive(tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text("""system: {id: s, name: S}
+zones: [{id: net, kind: untrusted}, {id: dmz, kind: dmz}]
+components:
+  - {id: user, kinds: [user], zone: net}
+  - {id: web, kinds: [web-application], zone: dmz}
+flows: [{id: f, source: user, target: web, protocol: https}]
+decisions:
+  - {id: web-dos, threat: DenialOfService, elements: [web], status: accepted, justification: A CDN absorbs floods., date: 2026-03-01}
+  - {id: web-spoof, threat: Spoofing, elements: [web], status: mitigated, justification: Mutual TLS., date: 2026-03-01}
+""")
+    exported = run("export", model, "--format", "otm")
+    (tmp_path / "m.otm.json").write_text(exported.stdout)
+    (tmp_path / "again").mkdir()
+    doc, _, _ = imported(tmp_path / "m.otm.json", tmp_path / "again")
+    assert sorted((d["threat"], d["status"], d["elements"][0], d["justification"]) for d in doc["decisions"]) == [
+        ("DenialOfService", "accepted", "web", "Denial of service: A CDN absorbs floods."),
+        ("Spoofing", "mitigated", "web", "Spoofing: Mutual TLS.")]
+
+
 def write(tmp_path, text, name="bad.otm.json"):
     path = tmp_path / name
     path.write_text(text)
