@@ -44,14 +44,15 @@ def elements(model) -> dict[str, list[Element]]:
             value = g.value(s, prop)
             return model.element_id(value) if value is not None else None
         label, description = g.value(s, RDFS.label), g.value(s, DCTERMS.description)
-        e = Element(model.element_id(s), str(label) if label else model.element_id(s), sorted(names[t] for t in types if t in names),
+        ident = model.element_id(s)
+        e = Element(ident, str(label) if label else ident, sorted(names[t] for t in types if t in names),
                     str(description) if description else None)
         if TM.DataFlow in types:
             e.source, e.target, e.protocol = ref(TM.source), ref(TM.target), g.value(s, TM.protocol)
             e.protocol = str(e.protocol) if e.protocol is not None else None
             e.bidirectional = str(g.value(s, TM.bidirectional)).lower() == "true"
             found["flows"].append(e)
-        elif g.value(s, TM.inZone) is not None or TM.Component in types or any(is_kind(k, TM.Component) for k in e.kinds):
+        elif TM.Component in types or any(is_kind(k, TM.Component) for k in e.kinds):
             e.zone = ref(TM.inZone)
             for prop, name in props.items():
                 values = [v.toPython() for v in g.objects(s, prop)]
@@ -68,6 +69,11 @@ def is_kind(kind: str, base) -> bool:
     """Whether kind `kind` is `base` (a kind name or class IRI) or below it."""
     base = kinds().get(str(base), base)
     return kinds().get(kind) == str(base) or str(base) in compiled().ancestors.get(kind, ())
+
+
+def _percent(level: float) -> float:
+    """A likelihood or impact of kg.risk (1-5) on OTM's 0-100 scale."""
+    return min(100, level * 20)
 
 
 def stride_words(letters) -> list[str]:
@@ -92,14 +98,14 @@ def export(assessment) -> str:
             "description": f"{row['threat']} ({row.get('source') or 'ThreatKG'})",
             "categories": stride_words(row.get("stride") or []),
             "cwes": [row["threat"]] if row["threat"].startswith("CWE-") else [],
-            "risk": {"likelihood": min(100, row["risk"]["likelihood"] * 20), "impact": min(100, row["risk"]["impact"] * 20)},
+            "risk": {"likelihood": _percent(row["risk"]["likelihood"]), "impact": _percent(row["risk"]["impact"])},
             "attributes": {INFERRED_ATTRIBUTE: True}})
         ref = {"threat": row["threat"], "state": row["state"], "mitigations": []}
         if decision := row.get("decision"):
             mitigations.setdefault(decision["id"], {"id": decision["id"], "name": decision["justification"][:200],
                                                     "description": decision["justification"], "riskReduction": 100})
-            ref["mitigations"].append({"mitigation": decision["id"],
-                                       "state": "implemented" if decision["status"] == "mitigated" else decision["status"]})
+            state = "implemented" if decision["status"] == "mitigated" else decision["status"]
+            ref["mitigations"].append({"mitigation": decision["id"], "state": state})
         by_element.setdefault(row["component"], []).append(ref)
     components = []
     for c in found["components"]:

@@ -36,12 +36,14 @@ def export(assessment) -> str:
     else:
         label = model.graph.value(model.system_iri, RDFS.label)
         description = model.graph.value(model.system_iri, DCTERMS.description)
-        doc = {"version": VERSION, "summary": {"title": str(label) if label else model.system, "id": _cell_id(model.system),
-                                               "owner": "", "description": str(description or "")},
+        title = str(label) if label else model.system
+        diagram = {"id": 0, "title": title, "diagramType": "STRIDE", "version": VERSION,
+                   "thumbnail": "./public/content/images/thumbnail.stride.jpg", "cells": _layout(found, threats)}
+        doc = {"version": VERSION,
+               "summary": {"title": title, "id": _cell_id(model.system), "owner": "",
+                           "description": str(description or "")},
                "detail": {"contributors": [], "reviewer": "", "threatTop": len(assessment.rated), "diagramTop": 1,
-                          "diagrams": [{"id": 0, "title": str(label) if label else model.system, "diagramType": "STRIDE",
-                                        "thumbnail": "./public/content/images/thumbnail.stride.jpg",
-                                        "version": VERSION, "cells": _layout(found, threats)}]}}
+                          "diagrams": [diagram]}}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -49,7 +51,8 @@ def _threat(row, inferred: bool) -> dict:
     """A rated row as a Threat Dragon threat; `inferred`: marked as ThreatKG's (kg.importers.threat_dragon
     takes an unmarked one's status as a decision)."""
     decision = row.get("decision") or {}
-    return {"id": f"{INFERRED if inferred else ''}{row['component']}/{row['threat']}", "title": row.get("label") or row["threat"],
+    return {"id": f"{INFERRED if inferred else ''}{row['component']}/{row['threat']}",
+            "title": row.get("label") or row["threat"],
             "type": (stride_words(row.get("stride") or []) or ["Tampering"])[0],
             "status": STATUS.get(row["state"], "Open"), "severity": SEVERITY.get(row["risk"]["rating"], "Low"),
             "description": f"{row['threat']} ({row.get('source') or 'ThreatKG'}); state {row['state']}",
@@ -106,7 +109,8 @@ def _layout(found, threats) -> list[dict]:
         cols = max(1, math.ceil(math.sqrt(len(inner))))
         for i, c in enumerate(inner):
             z[0] += 1
-            data = {"type": TYPES[_shape(c.kinds)], "name": c.label, "description": c.description or "", "outOfScope": False}
+            data = {"type": TYPES[_shape(c.kinds)], "name": c.label, "description": c.description or "",
+                    "outOfScope": False}
             _set_threats(data, c.kinds, threats.get(c.id, []))
             cells.append({"id": _cell_id(c.id), "shape": _shape(c.kinds), "zIndex": z[0],
                           "position": {"x": x + PAD + (i % cols) * (W + GAP), "y": top + PAD + (i // cols) * (H + GAP)},

@@ -119,7 +119,8 @@ def _diagram(diagram, doc, ctx) -> dict[str, str]:
     placed = _regions(placed, elements, curves, flows, ends, geometry, doc, ctx)
     if outside := [e for e in elements if placed.get(e) is None]:
         title = str(diagram.get("title") or "Diagram")
-        zone = {"id": ctx.ident(f"{title}-outside"), "label": f"{title}: outside the trust boundaries", "kind": m["outside_kind"]}
+        zone = {"id": ctx.ident(f"{title}-outside"), "label": f"{title}: outside the trust boundaries",
+                "kind": m["outside_kind"]}
         doc["zones"].append(zone)
         ctx.warn(f"diagram {diagram.get('id')}", f"{len(outside)} elements lie in no trust boundary box nor region: "
                                                  f"zone {zone['id']} ({zone['kind']})")
@@ -140,8 +141,11 @@ def _container(box, boxes, geometry, zone_of, whole=False):
     """The zone of the smallest other trust boundary box that holds the centre of `box` (`whole`: all of it)."""
     points = [box[:2], box[2:]] if whole else [_centre(box)]
     holding = [b for b in boxes if geometry[b["id"]] != box and all(_inside(p, geometry[b["id"]]) for p in points)]
-    holding.sort(key=lambda b: (geometry[b["id"]][2] - geometry[b["id"]][0]) * (geometry[b["id"]][3] - geometry[b["id"]][1]))
-    return zone_of[holding[0]["id"]] if holding else None
+    return zone_of[min(holding, key=lambda b: _area(geometry[b["id"]]))["id"]] if holding else None
+
+
+def _area(box) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _zones(boxes, geometry, doc, ctx) -> dict:
@@ -179,15 +183,16 @@ def _ends(flow, elements, geometry, ctx):
             return None
         if end.get("cell") is not None:
             if not isinstance(end["cell"], str) or end["cell"] not in elements:
-                ctx.fail(f"flow {flow['id']}", f"{key} cell '{end['cell']}' is no actor, process or store of the diagram")
+                ctx.fail(f"flow {flow['id']}", f"{key} cell '{end['cell']}' is no actor, process or store "
+                                               "of the diagram")
                 return None
             found.append(end["cell"])
             continue
         point = _point(end)
         near = sorted((_distance(point, geometry[e]), e) for e in elements) if point else []
         if near and near[0][0] <= ctx.mapping["snap"]:
-            ctx.warn(f"flow {flow['id']}", f"{key} is a loose point: taken as attached to '{_name(elements[near[0][1]])}'"
-                                           f" ({near[0][0]:.0f} px away)")
+            ctx.warn(f"flow {flow['id']}", f"{key} is a loose point: taken as attached to "
+                                           f"'{_name(elements[near[0][1]])}' ({near[0][0]:.0f} px away)")
             found.append(near[0][1])
         else:
             ctx.warn(f"flow {flow['id']}", f"{key} is attached to no element: the flow is not held")
@@ -260,8 +265,9 @@ def _regions(placed, elements, curves, flows, ends, geometry, doc, ctx) -> dict:
             continue
         for n, members in enumerate(sorted(groups.values(), key=lambda g: sorted(geometry[e][:2] for e in g)), 1):
             label = f"{names.get(zone, 'Diagram')} region {n} of {len(groups)} (split by {boundary})"
+            actors = all(elements[e]["shape"] == "actor" for e in members)
             region = {"id": ctx.ident(f"{zone or 'diagram'}-region-{n}"), "label": label,
-                      "kind": m["actors_region"] if all(elements[e]["shape"] == "actor" for e in members) else m["zone_kind"]}
+                      "kind": m["actors_region"] if actors else m["zone_kind"]}
             if zone:
                 region["parent"] = zone
             doc["zones"].append(region)
@@ -309,7 +315,8 @@ def _flow(cell, fid, source, target, doc, m, ctx) -> dict:
     protocol = str(data.get("protocol") or "").strip().lower()
     token = m["protocols"].get(protocol)
     if protocol and token is None:
-        ctx.warn(element, f"protocol '{data['protocol']}' maps to no protocol token (catalogs/import/threat-dragon.yaml)")
+        ctx.warn(element, f"protocol '{data['protocol']}' maps to no protocol token "
+                          "(catalogs/import/threat-dragon.yaml protocols)")
     if data.get("isEncrypted") is True:
         token = m["encrypted"].get(token or "", token)
     if token:
