@@ -144,6 +144,25 @@ def test_hostile(tmp_path, change, message):
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
+def test_nesting_unknown_types_and_states(tmp_path):
+    doc = json.loads(json.dumps(BASE))
+    doc["components"] += [{"id": "c", "name": "C", "type": "my-redis-cache", "parent": {"component": "a"}}]
+    doc["threats"] = [{"id": "t", "name": "Replay", "categories": ["Spoofing"], "cwes": ["CWE-294"],
+                       "description": "Replayed tokens", "risk": {"likelihood": 1, "impact": 1}},
+                      {"id": "w", "name": "XSS", "cwes": ["CWE-79"], "risk": {"likelihood": 1, "impact": 1}}]
+    doc["components"][1]["threats"] = [{"threat": "t", "state": "not-applicable"}, {"threat": "w", "state": "mitigated"}]
+    result = run("import", write(tmp_path, json.dumps(doc)), "-o", tmp_path / "m.yaml")
+    assert result.exit_code == 0, result.output
+    model = yaml.safe_load((tmp_path / "m.yaml").read_text())
+    c = next(x for x in model["components"] if x["id"] == "c")
+    assert (c["kinds"], c["zone"]) == (["data-store"], "z")
+    assert "component c: a component inside component a is not held: placed in its zone" in result.output
+    assert "component c: type 'my-redis-cache' maps to no ThreatKG kind" in result.output
+    assert [(d["threat"], d["status"], d["justification"]) for d in model["decisions"]] == [
+        ("Spoofing", "false-positive", "Replay: Replay (Replayed tokens)")]
+    assert "mitigated threat 'XSS' has no STRIDE category ThreatKG knows (its cwes CWE-79 are weaknesses" in result.output
+
+
 def test_malformed_and_huge(tmp_path):
     result = run("import", write(tmp_path, '{"otmVersion": "0.2.0",\n "project": }'))
     assert result.exit_code == 2 and "bad.otm.json:2: malformed JSON" in result.output

@@ -160,6 +160,25 @@ def test_hostile(tmp_path, doc, message):
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
+def test_statuses(tmp_path):
+    threats = [{"title": "Replay", "type": "Spoofing", "status": "NotApplicable", "mitigation": "Nonces.", "severity": "Low",
+                "description": ""},
+               {"title": "Leak", "type": "Confidentiality", "status": "Mitigated", "mitigation": "TLS.", "severity": "High",
+                "description": ""},
+               {"title": "Later", "type": "Tampering", "status": "Open", "mitigation": "", "severity": "Low", "description": ""},
+               {"title": "Odd", "type": "Tampering", "status": "Pondering", "mitigation": "", "severity": "Low",
+                "description": ""},
+               {"title": "Privacy", "type": "Linkability", "status": "Mitigated", "mitigation": "", "severity": "Low",
+                "description": ""}]
+    doc, output = imported(write(tmp_path, model([{**PROCESS, "data": {"name": "P", "threats": threats}}])),
+                           tmp_path / "m.yaml")
+    assert [(d["threat"], d["status"], d["justification"]) for d in doc["decisions"]] == [
+        ("Spoofing", "false-positive", "Replay: Nonces."), ("InformationDisclosure", "mitigated", "Leak: TLS.")]
+    assert "1 threats that record no decision are not held" in output
+    assert "threat 'Odd': status 'Pondering' maps to no decision status" in output
+    assert "threat 'Privacy': type 'Linkability' maps to no STRIDE category: no decision" in output
+
+
 def test_elements_outside_every_box(tmp_path):
     box = {"id": "b1", "shape": "trust-boundary-box", "position": {"x": 100, "y": 0}, "size": {"width": 100, "height": 100},
            "attrs": {"label": {"text": "Internet"}}, "data": {"type": "tm.BoundaryBox"}}
