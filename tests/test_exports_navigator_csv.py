@@ -14,8 +14,8 @@ from tests.conftest import EXAMPLE
 
 DECISION = """
 decisions:
-  - id: sqli-accepted
-    threat: CAPEC-66
+  - id: tampering-accepted
+    threat: Tampering
     elements: [data-layer]
     status: accepted
     justification: Only prepared statements, "reviewed", reach it.
@@ -84,8 +84,8 @@ def test_csv_rows_are_the_threat_rows_with_risk_state_and_decision(model):
     for got, row in zip(table, rows):
         assert (float(got["risk"]), got["rating"], got["state"], got["stride"], got["source"]) == (
             row["risk"]["score"], row["risk"]["rating"], row["state"], "".join(row["stride"]), row["source"])
-    decided = next(r for r in table if (r["component"], r["threat"]) == ("data-layer", "CAPEC-66"))
-    assert decided["state"] == "accepted" and decided["decision"] == "sqli-accepted"
+    decided = next(r for r in table if (r["component"], r["threat"]) == ("data-layer", "Tampering"))
+    assert decided["state"] == "accepted" and decided["decision"] == "tampering-accepted"
     assert decided["justification"] == 'Only prepared statements, "reviewed", reach it.'   # quoted, read back whole
     folded = next(r for r in table if r["folded_into"])
     assert any(r["threat"] == folded["folded_into"] and r["component"] == folded["component"] for r in table)
