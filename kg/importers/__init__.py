@@ -54,6 +54,18 @@ class Context:
         """Something that keeps the file from being a model (reported with every other problem)."""
         self.problems.append(Problem(self.file, message, line=line, element=element))
 
+    def unheld(self, section: str, entries, held: set):
+        """Warn once of the fields with a value in the section's entries that are not `held` (read)."""
+        if fields := sorted({k for e in entries if isinstance(e, dict) for k, v in e.items() if k not in held and v}):
+            self.warn(section, f"{', '.join(fields)}: ThreatKG holds no such facts; not imported")
+
+    def unheld_sections(self, data: dict, sections):
+        """Warn of each section of the source that ThreatKG holds nothing of."""
+        for section in sections:
+            if entries := data.get(section):
+                self.warn(section, f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}: ThreatKG holds "
+                                   f"no {section.replace('_', ' ')}; not imported")
+
     def ident(self, *candidates) -> str:
         """A new ThreatKG element id (letters, digits, `.`, `_`, `-`) from the first usable candidate
         (a source id or name), unique in the model."""

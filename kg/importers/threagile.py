@@ -65,12 +65,8 @@ def convert(data, ctx) -> dict:
     links = [link for a in assets.values() if isinstance(a.get("communication_links"), dict)
              for link in a["communication_links"].values() if isinstance(link, dict)]
     for section, entries in (("technical_assets", assets.values()), ("communication_links", links)):
-        if unheld := sorted({k for e in entries for k, v in e.items() if k not in HELD[section] and v}):
-            ctx.warn(section, f"{', '.join(unheld)}: ThreatKG holds no such facts; not imported")
-    for section in UNHELD:
-        if entries := data.get(section):
-            ctx.warn(section, f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}: ThreatKG holds "
-                              f"no {section.replace('_', ' ')}; not imported")
+        ctx.unheld(section, entries, HELD[section])
+    ctx.unheld_sections(data, UNHELD)
     return doc
 
 

@@ -62,14 +62,8 @@ def convert(data, ctx) -> dict:
     if decisions := _decisions(data, zone_ids, ctx):
         doc["decisions"] = decisions
     for section, held_fields in HELD.items():
-        entries = data.get(section) if isinstance(data.get(section), list) else []
-        fields = {k for e in entries if isinstance(e, dict) for k, v in e.items() if k not in held_fields and v}
-        if fields:
-            ctx.warn(section, f"{', '.join(sorted(fields))}: ThreatKG holds no such facts; not imported")
-    for section in UNHELD:
-        if entries := data.get(section):
-            ctx.warn(section, f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}: ThreatKG holds "
-                              f"no {section.replace('_', ' ')}; not imported")
+        ctx.unheld(section, data.get(section) if isinstance(data.get(section), list) else [], held_fields)
+    ctx.unheld_sections(data, UNHELD)
     return doc
 
 
