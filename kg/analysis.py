@@ -5,6 +5,7 @@ from functools import cached_property, lru_cache
 
 from pyoxigraph import RdfFormat, Store
 
+from kg import progress
 from kg.catalogs import index, installed
 from kg.explain import Explainer, Names, TBox
 from kg.mapping import MappingIndex
@@ -86,7 +87,8 @@ def analyse(model: Model, engine: str = "fast", with_catalogs: bool = True,
     installation, else the current one; each quad in its named graph, with their pre-computed
     closure): catalog facts join at query time. What the answers read is their answer index; with
     `whole`, every graph (for SPARQL over everything)."""
-    inference = infer(ontology_ntriples() + model_ntriples(model), engine)
+    with progress.step(f"reasoning over {model.system}", model.size):
+        inference = infer(ontology_ntriples() + model_ntriples(model), engine)
     if with_catalogs and catalogs is None:
         catalogs = installed.current()
     elif not with_catalogs:

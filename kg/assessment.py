@@ -13,10 +13,11 @@ import json
 from collections.abc import Callable
 from functools import cached_property
 
+from kg import progress
 from kg.analysis import Analysis
 from kg.coverage import IN_PLACE, OPEN_STATES
-from kg.decisions import decisions_until, findings
 from kg.coverage import coverage as profile_coverage
+from kg.decisions import decisions_until, findings
 from kg.folding import folded
 from kg.folding import folds as fold_pairs
 from kg.profiles import Profile
@@ -56,7 +57,8 @@ class Assessment:
     @cached_property
     def candidates(self) -> list[dict]:
         """Every route-brought (element, threat) candidate, explained; excluded ones carry `excluded_by`."""
-        return candidates(self.analysis)
+        with progress.step("threats and their explanations", self.analysis.model.size):
+            return candidates(self.analysis)
 
     @cached_property
     def rows(self) -> list[dict]:
@@ -79,7 +81,8 @@ class Assessment:
 
     def _rate(self) -> list[dict]:
         in_place = self.coverage(IN_PLACE)
-        rows = add_risk(self.analysis, [dict(r) for r in self.rows], in_place)
+        with progress.step("residual risk", self.analysis.model.size):
+            rows = add_risk(self.analysis, [dict(r) for r in self.rows], in_place)
         states = {(c["component"], t): s for c in in_place["components"] for t, s in c["states"].items()}
         for row in rows:
             state = states[(row["component"], row["threat"])]
@@ -111,8 +114,11 @@ class Assessment:
 
     def coverage(self, profile: Profile) -> dict:
         """kg.coverage of the model by the profile."""
-        return self._answer(f"coverage/{profile_key(profile)}",
-                            lambda: profile_coverage(self.analysis, profile, self.rows))
+        def compute():
+            rows = self.rows
+            with progress.step(f"coverage by {profile.id}", self.analysis.model.size):
+                return profile_coverage(self.analysis, profile, rows)
+        return self._answer(f"coverage/{profile_key(profile)}", compute)
 
     def report(self, profile: Profile) -> dict:
         """kg.report data for the profile."""

@@ -35,6 +35,11 @@ class Model:
         ident = self.graph.value(URIRef(str(iri)), DCTERMS.identifier)
         return str(ident) if ident is not None else str(iri).rsplit("/", 1)[-1]
 
+    @property
+    def size(self) -> int:
+        """How many elements (zones, components, flows, controls, decisions) the model names."""
+        return sum(1 for _ in self.graph.triples((None, DCTERMS.identifier, None))) - 1
+
     def element_name(self, iri) -> str:
         """How problems name an element: its id, or `decision ID` for a decision."""
         eid = self.element_id(iri)

@@ -16,6 +16,7 @@ from kg.namespaces import TM, model_iri
 from kg.ontology import attributes, capabilities, compiled, kinds, known_values
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+MAX_ELEMENTS = 25_000   # zones, components, flows and controls of one model (10,000 components reason in ~25 s)
 
 SECTIONS = {
     "system": {"id", "name", "description"},
@@ -60,6 +61,11 @@ class YamlModel:
                              drops=True)
         self._system(doc.get("system"))
         if not self.system:
+            return self
+        sizes = {s: len(doc[s]) for s in ("zones", "components", "flows", "controls") if isinstance(doc.get(s), list)}
+        if sum(sizes.values()) > MAX_ELEMENTS:
+            self.problem(f"{sum(sizes.values()):,} elements ({', '.join(f'{n:,} {s}' for s, n in sizes.items())}); "
+                         f"the limit for one model is {MAX_ELEMENTS:,}: split the system", line=1, drops=True)
             return self
         seen: dict[str, int] = {}
         for section in ("zones", "components", "flows", "controls"):
