@@ -3,7 +3,7 @@
 Layout of <THREATKG_HOME>/catalogs/:
   current -> releases/<id>        a relative symlink: the only thing a fetch changes in place
   releases/<id>/manifest.json     what is installed (read through kg.catalogs.installed)
-  releases/<id>/sources/...       the verified source files, laid out like a mirror (usable with --from)
+  releases/<id>/sources/...       the verified source files as fetched (usable with --from)
   releases/<id>/graphs/*.nq       each CatalogGraph as N-Quads in its named graph GRAPH[name/version]
   releases/<id>/inferred.nq       the reasoner's closure over all the graphs
   releases/<id>/indexes/*.nq      the answer index: the quads model answers read (kg.catalogs.index)
@@ -172,6 +172,7 @@ def _build_catalogs(staging: Path, sources: dict[str, CatalogSource], entries: d
     for name in entries:
         started = time.monotonic()
         built[name] = _build(name, entries[name]["importer"], staging / "sources" / sources[name].folder)
+        _check_versions(sources[name], built[name])
         entries[name]["build_seconds"] = round(time.monotonic() - started, 1)
     cwe, cwe_version = [], entries.get("cwe", {}).get("version")
     if "capec" in built and "cwe" not in built:
@@ -190,6 +191,14 @@ def _build(name: str, importer: str, folder: Path) -> list[CatalogGraph]:
     click.echo(f"{name}: building from {folder.name}/ ({importer})", err=True)
     module = importlib.import_module(f"kg.catalogs.{importer}")
     return module.build(folder)
+
+
+def _check_versions(source: CatalogSource, graphs: list[CatalogGraph]) -> None:
+    """Each graph's version (read from the files) must be the catalog's or one of its '+' parts."""
+    for cg in graphs:
+        if cg.version not in (source.version, *source.version.split("+")):
+            raise InputError(Problem(source.folder, f"the files hold {cg.name} version {cg.version}; "
+                                                    f"catalogs/sources.yaml expects {source.version}"))
 
 
 def _installed_graph(previous: installed.Installation | None, name: str) -> tuple[list[tuple[Path, dict]], str | None]:

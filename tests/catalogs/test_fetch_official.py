@@ -8,6 +8,7 @@ import functools
 import hashlib
 import io
 import json
+import shutil
 import threading
 import zipfile
 from dataclasses import replace
@@ -153,7 +154,8 @@ def test_fetch_without_arguments_uses_the_official_urls(fetched, env):
     assert current.catalogs["cwe"]["files"][0]["from"].endswith("/cwe.mitre.org/data/xml/cwec_v4.15.xml.zip")
     assert {e["source"] for e in current.catalogs.values()} == {"official"}
     assert str(current.path) in out and "capec/3.9" in out and "attack_patterns=615" in out
-    assert "owasp-llm-top10/2025" in out and "official" in out
+    assert "owasp-llm-top10/2025" in out and "fetched capec, cwe, asvs, atlas, owasp-top10, cosai from the " \
+                                             "publishers' downloads" in out
 
 
 def test_markdown_pages_build_the_csv_graphs(official, shared_catalogs):
@@ -205,4 +207,18 @@ def test_from_an_installed_release(home, tmp_path):
     assert result.exit_code == 0, result.output
     again = installed.require(fresh)
     assert again.catalogs["owasp-top10"]["importer"] == "owasp_top10_markdown"
-    assert again.catalogs["capec"]["graphs"][0]["counts"] == release.catalogs["capec"]["graphs"][0]["counts"]
+    assert again.catalogs["capec"]["graphs"][0]["counts"]["attack_patterns"] == 615  # STRIDE here without CWE
+
+
+def test_verify(home, tmp_path):
+    ok = run(home, "verify")
+    assert ok.exit_code == 0, ok.output
+    assert "capec 3.9: 1 files match" in ok.stdout and "owasp-top10 2021+2025+llm-2025: 30 files match" in ok.stdout
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    page = installed.require(copy).path / "sources" / "owasp-top10" / "A03_2021-Injection.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("CWE-89", "CWE-90"), encoding="utf-8")
+    bad = run(copy, "verify")
+    assert bad.exit_code == 2
+    assert "owasp-top10: owasp-top10/A03_2021-Injection.md: changed since the fetch" in bad.stderr
+    assert "differs from the pin in catalogs/sources.yaml" in bad.stderr
