@@ -11,7 +11,7 @@ from kg.catalogs.owasp_top10 import llm_graph, top10_graph
 from kg.catalogs.rdfbuild import CatalogGraph
 from kg.errors import InputError, Problem
 
-TOP10_FILES = {"2021": re.compile(r"A(?:0[1-9]|10)_2021-.+\.md"), "2025": re.compile(r"A(?:0[1-9]|10)_2025-.+\.md")}
+TOP10_FILES = {year: re.compile(rf"A(?:0[1-9]|10)_{year}-.+\.md") for year in ("2021", "2025")}
 LLM_FILES = re.compile(r"LLM(?:0[1-9]|10)_.+\.md")
 TOP10_TITLE = re.compile(r"#+\s+(A\d\d:\d{4})\s*(?:–\s*)?(.+?)\s*(?:!\[.*)?")
 LLM_TITLE = re.compile(r"#+\s+(LLM\d\d:\d{4})\s+(.+?)\s*")

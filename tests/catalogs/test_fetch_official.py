@@ -21,7 +21,8 @@ import yaml
 from click.testing import CliRunner
 from rdflib.compare import to_isomorphic
 
-from kg.catalogs import download, installed, owasp_top10, owasp_top10_markdown, sources
+from kg.catalogs import download, install, installed, owasp_top10, owasp_top10_markdown, sources
+from kg.catalogs.rdfbuild import CatalogGraph
 from kg.cli import main
 from tests.catalogs.test_fetch import EXPECTED, _Handler, assert_kept
 
@@ -222,3 +223,27 @@ def test_verify(home, tmp_path):
     assert bad.exit_code == 2
     assert "owasp-top10: owasp-top10/A03_2021-Injection.md: changed since the fetch" in bad.stderr
     assert "differs from the pin in catalogs/sources.yaml" in bad.stderr
+
+
+def test_markdown_problems_name_the_page(official, tmp_path):
+    folder = tmp_path / "owasp-top10"
+    folder.mkdir()
+    for spec in sources.load_sources()["owasp-top10"].official:
+        (folder / Path(spec.path).name).write_bytes((official[0] / _official_path(spec.url)).read_bytes())
+    page = folder / "A03_2021-Injection.md"
+    text = page.read_text(encoding="utf-8")
+    for broken, message in [(text.replace("List of Mapped CWEs", "Mapped"), "no section 'List of Mapped CWEs'"),
+                            (text.replace("# A03:2021", "# Injection", 1), "the title does not match")]:
+        page.write_text(broken, encoding="utf-8")
+        with pytest.raises(download.InputError, match=message) as err:
+            owasp_top10_markdown.build(folder)
+        assert "A03_2021-Injection.md" in str(err.value)
+    page.unlink()
+    with pytest.raises(download.InputError, match=r"expected 10 pages .*2021.*found 9"):
+        owasp_top10_markdown.build(folder)
+
+
+def test_a_version_other_than_the_pinned_one_is_refused():
+    capec = sources.load_sources()["capec"]
+    with pytest.raises(download.InputError, match="the files hold capec version 3.8; .* expects 3.9"):
+        install._check_versions(capec, [CatalogGraph("capec", "3.8", "stix-capec.json")])
