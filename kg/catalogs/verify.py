@@ -30,6 +30,7 @@ def verify(installation: Installation) -> tuple[list[str], list[str]]:
                 found.append(f"{f['path']}: differs from the pin in catalogs/sources.yaml")
         problems += [f"{name}: {line}" for line in found]
         if not found:
-            good.append(f"{name} {entry['version']}: {len(entry['files'])} files match "
+            n = len(entry["files"])
+            good.append(f"{name} {entry['version']}: {n} {'file matches' if n == 1 else 'files match'} "
                         f"(sha256 {entry['sources_sha256'][:12]})")
     return good, problems

@@ -214,7 +214,7 @@ def test_from_an_installed_release(home, tmp_path):
 def test_verify(home, tmp_path):
     ok = run(home, "verify")
     assert ok.exit_code == 0, ok.output
-    assert "capec 3.9: 1 files match" in ok.stdout and "owasp-top10 2021+2025+llm-2025: 30 files match" in ok.stdout
+    assert "capec 3.9: 1 file matches" in ok.stdout and "owasp-top10 2021+2025+llm-2025: 30 files match" in ok.stdout
     copy = tmp_path / "home"
     shutil.copytree(home, copy, symlinks=True)
     page = installed.require(copy).path / "sources" / "owasp-top10" / "A03_2021-Injection.md"
