@@ -64,7 +64,7 @@ def _official_content(shared: Path, catalog: sources.CatalogSource, spec: source
     name = Path(spec.path).name
     if catalog.name == "capec":
         bundle = json.loads((shared / catalog.files[0].path).read_text(encoding="utf-8"))
-        return json.dumps(bundle, indent=4).encode()
+        return json.dumps(bundle, indent=4, sort_keys=True).encode()  # as MITRE writes it
     if catalog.name == "owasp-top10":
         folder = shared / catalog.folder
         pages = {**{f"{k}_2021": v for k, v in _top10_pages(folder / owasp_top10.TOP10["2021"], "2021").items()},
