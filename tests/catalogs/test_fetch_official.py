@@ -247,3 +247,18 @@ def test_a_version_other_than_the_pinned_one_is_refused():
     capec = sources.load_sources()["capec"]
     with pytest.raises(download.InputError, match="the files hold capec version 3.8; .* expects 3.9"):
         install._check_versions(capec, [CatalogGraph("capec", "3.8", "stix-capec.json")])
+
+
+@pytest.mark.parametrize("extra, element", [
+    ("", "catalogs.x.official"),
+    ("    official:\n      files:\n        - {path: x/b.json, git_blob: abc, max_size: 9, url: https://e.org/b}\n",
+     r"catalogs.x.official.files\[0\].git_blob"),
+    ("    official:\n      files:\n        - {path: x/b.json, sha256: " + "a" * 64 + ", size: 9}\n",
+     r"catalogs.x.official.files\[0\].url"),
+])
+def test_sources_yaml_official_entries(tmp_path, extra, element):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text("catalogs:\n  x:\n    version: '1'\n    importer: x\n    licence: y\n    files:\n"
+                   f"      - {{path: x/a.json, sha256: {'a' * 64}, size: 3, note: derived}}\n{extra}")
+    with pytest.raises(download.InputError, match=element):
+        sources.load_sources(bad)
