@@ -54,12 +54,12 @@ def fetch(from_dir: Path | None, base_url: str | None, only: str | None):
         _fail([f"internal error: {type(err).__name__}: {err} (set THREATKG_DEBUG=1 for a traceback)"],
               kept, EXIT_INTERNAL)
     fetched = names or list(result.catalogs)
-    kept = [n for n in result.catalogs if n not in fetched]
+    others = [n for n in result.catalogs if n not in fetched]
     origin = result.catalogs[fetched[0]]["source"]
     click.echo(f"installed release {result.release} in {result.path}")
     click.echo(f"fetched {', '.join(fetched)} from "
                + ("the publishers' downloads" if origin == "official" else origin)
-               + (f"; kept {', '.join(kept)} as installed" if kept else ""))
+               + (f"; kept {', '.join(others)} as installed" if others else ""))
     _table(result)
 
 
