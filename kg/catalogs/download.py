@@ -2,6 +2,8 @@
 
 Origins: the official URL (a zip is downloaded whole and its member extracted), a mirror laid out
 like the shared catalogs folder (--base-url: URL/<path>) or a local folder with that layout (--from).
+THREATKG_OFFICIAL_BASE=URL (for tests and mirrors of the publishers' hosts) fetches an official
+https://<host>/<path> from URL/<host>/<path> instead.
 HTTP uses requests with connect/read timeouts and retries with exponential backoff on connection
 errors, timeouts, broken transfers and HTTP 429/5xx; other HTTP errors fail at once. Every file is
 written as <name>.part, checked for size and sha256, then renamed. Problems raise InputError.
@@ -41,6 +43,12 @@ def mirror_url(base_url: str, rel_path: str) -> str:
     return base_url.rstrip("/") + "/" + quote(rel_path)
 
 
+def official_url(url: str) -> str:
+    """The official URL, or its copy under THREATKG_OFFICIAL_BASE."""
+    base = os.environ.get("THREATKG_OFFICIAL_BASE")
+    return base.rstrip("/") + "/" + url.split("://", 1)[1] if base else url
+
+
 def fetch_file(spec: SourceFile, dest: Path, *, base_url: str | None = None,
                from_dir: Path | None = None) -> str:
     """Put the verified content of spec at dest; return where it came from (URL or path)."""
@@ -56,13 +64,13 @@ def fetch_file(spec: SourceFile, dest: Path, *, base_url: str | None = None,
         raise InputError(Problem(spec.path, "no official download exists for this file; "
                                             "fetch it from a mirror with --base-url or --from"))
     elif spec.zip_member:
-        origin = spec.url
+        origin = official_url(spec.url)
         archive = dest.with_name(dest.name + ".zip.part")
         _download(origin, archive, f"{spec.path} (zip)", spec.size, limit=2 * spec.size + CHUNK)
         _extract(archive, spec.zip_member, part, origin, spec.size)
         archive.unlink()
     else:
-        origin = spec.url
+        origin = official_url(spec.url)
         _download(origin, part, spec.path, spec.size, limit=spec.size)
     verify(part, spec, origin)
     os.replace(part, dest)
@@ -79,8 +87,24 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def git_blob_of(path: Path) -> str:
+    """The git object id of the file's content (sha1 of "blob <size>\\0" + content)."""
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def verify(path: Path, spec: SourceFile, origin: str) -> None:
-    """Size and sha256 must match sources.yaml; the message names the file and both hashes."""
+    """Size and sha256 (or the git blob id) must match sources.yaml; the message names the file and
+    both digests."""
+    if spec.git_blob:
+        actual = git_blob_of(path)
+        if actual != spec.git_blob:
+            raise InputError(Problem(spec.path, f"verification failed: expected git blob {spec.git_blob}, "
+                                                f"got {actual} ({path.stat().st_size} bytes) from {origin}"))
+        return
     actual, size = sha256_of(path)
     if actual != spec.sha256 or size != spec.size:
         raise InputError(Problem(spec.path, f"verification failed: expected sha256 {spec.sha256} "

@@ -3,7 +3,7 @@
 Layout of <THREATKG_HOME>/catalogs/:
   current -> releases/<id>        a relative symlink: the only thing a fetch changes in place
   releases/<id>/manifest.json     what is installed (read through kg.catalogs.installed)
-  releases/<id>/sources/...       the verified source files, laid out like a mirror (usable with --from)
+  releases/<id>/sources/...       the verified source files as fetched (usable with --from)
   releases/<id>/graphs/*.nq       each CatalogGraph as N-Quads in its named graph GRAPH[name/version]
   releases/<id>/inferred.nq       the reasoner's closure over all the graphs
   releases/<id>/indexes/*.nq      the answer index: the quads model answers read (kg.catalogs.index)
@@ -40,7 +40,7 @@ from rdflib import Graph
 
 from kg import __version__
 from kg.catalogs import index, installed
-from kg.catalogs.download import fetch_file
+from kg.catalogs.download import fetch_file, sha256_of
 from kg.catalogs.rdfbuild import CatalogGraph
 from kg.catalogs.sources import CatalogSource, load_sources
 from kg.catalogs.steps import run as run_steps
@@ -53,8 +53,6 @@ def fetch(only: list[str] | None = None, *, base_url: str | None = None, from_di
     """Download, verify and build the selected catalogs (all by default) and install them."""
     sources = load_sources()
     names = _select(sources, only)
-    if base_url is None and from_dir is None:
-        _require_official(sources, names)
     root = installed.catalogs_root(home_dir)
     (root / "releases").mkdir(parents=True, exist_ok=True)
     with _lock(root):
@@ -80,16 +78,6 @@ def _select(sources: dict[str, CatalogSource], only: list[str] | None) -> list[s
         raise InputError(Problem("--only", f"unknown catalog {', '.join(unknown)}; "
                                            f"choose from {', '.join(sources)}"))
     return [n for n in sources if n in only]
-
-
-def _require_official(sources: dict[str, CatalogSource], names: list[str]) -> None:
-    lacking = {n: [f.path for f in sources[n].files if f.url is None] for n in names}
-    lacking = {n: paths for n, paths in lacking.items() if paths}
-    if lacking:
-        files = ", ".join(p for paths in lacking.values() for p in paths)
-        raise InputError(Problem("catalogs fetch", f"no official download exists for {files} (derived "
-                                 "files, see catalogs/sources.yaml): fetch from a mirror with --base-url "
-                                 f"URL or --from DIR, or leave {', '.join(lacking)} out with --only"))
 
 
 @contextmanager
@@ -144,10 +132,20 @@ def _build_release(staging: Path, release: str, sources: dict[str, CatalogSource
 
 def _fetch_catalog(staging: Path, source: CatalogSource, origin: str, base_url: str | None,
                    from_dir: Path | None) -> dict:
-    files = [{"path": f.path, "sha256": f.sha256, "size": f.size,
-              "from": fetch_file(f, staging / "sources" / f.path, base_url=base_url, from_dir=from_dir)}
-             for f in source.files]
-    return {"name": source.name, "version": source.version, "importer": source.importer,
+    """Fetch the publisher's files by default, else the mirror layout (or, in a --from folder that
+    holds the publisher's files instead, those: an installed release's sources folder); the manifest
+    records the sha256 and size of what was fetched."""
+    official = base_url is None and (from_dir is None or (
+        source.official and not (from_dir / source.files[0].path).exists()
+        and (from_dir / source.official[0].path).exists()))
+    importer, specs = source.layout(official)
+    files = []
+    for f in specs:
+        dest = staging / "sources" / f.path
+        came_from = fetch_file(f, dest, base_url=base_url, from_dir=from_dir)
+        sha256, size = sha256_of(dest)
+        files.append({"path": f.path, "sha256": sha256, "size": size, "from": came_from})
+    return {"name": source.name, "version": source.version, "importer": importer,
             "licence": source.licence, "source": origin, "built": _now(), "files": files,
             "sources_sha256": _combined_sha256(files)}
 
@@ -173,7 +171,8 @@ def _build_catalogs(staging: Path, sources: dict[str, CatalogSource], entries: d
     built = {}
     for name in entries:
         started = time.monotonic()
-        built[name] = _build(sources[name], staging / "sources" / sources[name].folder)
+        built[name] = _build(name, entries[name]["importer"], staging / "sources" / sources[name].folder)
+        _check_versions(sources[name], built[name])
         entries[name]["build_seconds"] = round(time.monotonic() - started, 1)
     cwe, cwe_version = [], entries.get("cwe", {}).get("version")
     if "capec" in built and "cwe" not in built:
@@ -188,10 +187,18 @@ def _build_catalogs(staging: Path, sources: dict[str, CatalogSource], entries: d
         entries[name]["graphs"] = [_write_graph(cg, sources[name], staging) for cg in graphs]
 
 
-def _build(source: CatalogSource, folder: Path) -> list[CatalogGraph]:
-    click.echo(f"{source.name}: building from {folder.name}/", err=True)
-    module = importlib.import_module(f"kg.catalogs.{source.importer}")
+def _build(name: str, importer: str, folder: Path) -> list[CatalogGraph]:
+    click.echo(f"{name}: building from {folder.name}/ ({importer})", err=True)
+    module = importlib.import_module(f"kg.catalogs.{importer}")
     return module.build(folder)
+
+
+def _check_versions(source: CatalogSource, graphs: list[CatalogGraph]) -> None:
+    """Each graph's version (read from the files) must be the catalog's or one of its '+' parts."""
+    for cg in graphs:
+        if cg.version not in (source.version, *source.version.split("+")):
+            raise InputError(Problem(source.folder, f"the files hold {cg.name} version {cg.version}; "
+                                                    f"catalogs/sources.yaml expects {source.version}"))
 
 
 def _installed_graph(previous: installed.Installation | None, name: str) -> tuple[list[tuple[Path, dict]], str | None]:

@@ -21,10 +21,9 @@ def catalogs_root(home_dir: Path | None = None) -> Path:
 
 
 def not_installed_message() -> str:
-    return ("no catalogs installed: run `threatkg catalogs fetch --from DIR` "
-            "(a folder laid out like the shared catalogs) or `threatkg catalogs fetch --base-url URL` "
-            "(a mirror with that layout); the official downloads cover all but the derived CAPEC and "
-            "OWASP Top 10 files (`threatkg catalogs fetch --only cwe,asvs,atlas,cosai`)")
+    return ("no catalogs installed: run `threatkg catalogs fetch` (the publishers' downloads), or offline "
+            "`threatkg catalogs fetch --from DIR` (a folder laid out like the shared catalogs) or "
+            "`threatkg catalogs fetch --base-url URL` (a mirror with that layout)")
 
 
 @dataclass(frozen=True)

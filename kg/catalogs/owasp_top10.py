@@ -30,11 +30,12 @@ LLM_SLUG_EXCEPTIONS = {"LLM01:2025": "llm01-prompt-injection"}
 
 
 def build(source_dir: Path) -> list[CatalogGraph]:
-    return [_top10(source_dir / TOP10[year], year) for year in TOP10] + [_llm(source_dir / LLM_FILE)]
+    return [top10_graph(year, _rows(source_dir / TOP10[year], TOP10_COLUMNS)) for year in TOP10] \
+        + [llm_graph(_rows(source_dir / LLM_FILE, LLM_COLUMNS))]
 
 
 def _rows(path: Path, columns: tuple[str, ...]):
-    """(line number, row dict) of a CSV file that must have the given columns."""
+    """(path, line number, row dict) of a CSV file that must have the given columns."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
@@ -46,7 +47,7 @@ def _rows(path: Path, columns: tuple[str, ...]):
                 if None in row or any(row.get(c) is None for c in columns):
                     raise InputError(Problem(str(path), "wrong number of fields", line=reader.line_num,
                                              element=row.get(columns[0]) or "row"))
-                yield reader.line_num, {k: v.strip() for k, v in row.items()}
+                yield path, reader.line_num, {k: v.strip() for k, v in row.items()}
     except csv.Error as e:
         raise InputError(Problem(str(path), f"malformed CSV: {e}")) from None
     except (OSError, UnicodeDecodeError) as e:
@@ -88,13 +89,14 @@ def top10_page(category_id: str, name: str) -> str:
     return f"https://owasp.org/Top10/{folder}{number}_{year}-{slug}/"
 
 
-def _top10(path: Path, year: str) -> CatalogGraph:
+def top10_graph(year: str, rows) -> CatalogGraph:
+    """The list of one year from (path, line, {category_id, category_name, cwe_id}) rows."""
     source = f"OWASP Top 10 {year}"
     cg = CatalogGraph("owasp-top10", year, source)
     scheme = _scheme(cg, f"Top10-{year}", source, f"https://owasp.org/Top10/{year}/")
     category = re.compile(rf"A(?:0[1-9]|10):{year}")
     seen: dict[str, str] = {}
-    for line, row in _rows(path, TOP10_COLUMNS):
+    for path, line, row in rows:
         cid = _check(path, line, category, row["category_id"], "category_id")
         iri = _member(cg, scheme, cid, TM.Top10Category, row["category_name"],
                       top10_page(cid, row["category_name"]), seen, path, line)
@@ -113,12 +115,14 @@ def llm_page(risk_id: str, name: str) -> str:
     return f"{LLM_PAGE}{slug}/"
 
 
-def _llm(path: Path) -> CatalogGraph:
+def llm_graph(rows) -> CatalogGraph:
+    """The LLM list from (path, line, {llm_id, llm_name, framework, ref_id, ref_label, ref_url}) rows;
+    a risk without references has one row with the last four empty."""
     cg = CatalogGraph("owasp-llm-top10", "2025", LLM_SOURCE)
     scheme = _scheme(cg, "LLMTop10-2025", LLM_SOURCE, "https://genai.owasp.org/llm-top-10/")
     risk = re.compile(r"LLM(?:0[1-9]|10):2025")
     seen: dict[str, str] = {}
-    for line, row in _rows(path, LLM_COLUMNS):
+    for path, line, row in rows:
         rid = _check(path, line, risk, row["llm_id"], "llm_id")
         iri = _member(cg, scheme, rid, TM.LlmTop10Risk, row["llm_name"], llm_page(rid, row["llm_name"]),
                       seen, path, line)

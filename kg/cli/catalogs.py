@@ -1,5 +1,6 @@
-"""`threatkg catalogs fetch` (verified download, build, atomic install), `threatkg catalogs list`, and
-`threatkg catalogs push` (the installed release into a store)."""
+"""`threatkg catalogs fetch` (verified download, build, atomic install), `threatkg catalogs list`,
+`threatkg catalogs verify` (the installed files against their digests) and `threatkg catalogs push`
+(the installed release into a store)."""
 
 import json
 import os
@@ -52,7 +53,13 @@ def fetch(from_dir: Path | None, base_url: str | None, only: str | None):
             raise
         _fail([f"internal error: {type(err).__name__}: {err} (set THREATKG_DEBUG=1 for a traceback)"],
               kept, EXIT_INTERNAL)
+    fetched = names or list(result.catalogs)
+    others = [n for n in result.catalogs if n not in fetched]
+    origin = result.catalogs[fetched[0]]["source"]
     click.echo(f"installed release {result.release} in {result.path}")
+    click.echo(f"fetched {', '.join(fetched)} from "
+               + ("the publishers' downloads" if origin == "official" else origin)
+               + (f"; kept {', '.join(others)} as installed" if others else ""))
     _table(result)
 
 
@@ -92,9 +99,10 @@ def _fail(lines: list[str], kept: str, code: int):
 
 def _table(result: installed.Installation) -> None:
     rows = [{"catalog": name, "version": entry["version"], "graph": g["graph"], "triples": g["triples"],
-             "counts": " ".join(f"{k}={v}" for k, v in g["counts"].items()), "sha256": entry["sources_sha256"][:12],
-             "built": entry["built"]} for name, entry in result.catalogs.items() for g in entry["graphs"]]
-    click.echo(table(rows, ["catalog", "version", "graph", "triples", "counts", "sha256", "built"]))
+             "counts": " ".join(f"{k}={v}" for k, v in g["counts"].items()), "source": entry["source"],
+             "sha256": entry["sources_sha256"][:12], "built": entry["built"]}
+            for name, entry in result.catalogs.items() for g in entry["graphs"]]
+    click.echo(table(rows, ["catalog", "version", "graph", "triples", "counts", "source", "sha256", "built"]))
     inferred = result.manifest["inferred"]
     click.echo(f"inferred closure: {inferred['triples']} triples ({result.path / inferred['file']})")
     entry = result.manifest.get("indexes", {}).get(index.NAME)
@@ -103,6 +111,22 @@ def _table(result: installed.Installation) -> None:
     else:
         click.echo(f"answer index: {'of other rules' if entry else 'none'} (built by another ThreatKG version): "
                    "model commands load every graph until `threatkg catalogs fetch` builds it")
+
+
+@catalogs.command("verify")
+def verify_():
+    """Check the installed source files against the manifest (sha256, size) and catalogs/sources.yaml."""
+    from kg.catalogs.verify import verify
+
+    result = installed.require()
+    good, problems = verify(result)
+    click.echo(f"release {result.release} in {result.path}")
+    for line in good:
+        click.echo(line)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(EXIT_BAD_INPUT)
 
 
 @catalogs.command("push")

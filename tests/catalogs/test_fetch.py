@@ -203,8 +203,7 @@ def test_network_errors_keep_previous_install(home, server, faults, quick_retrie
 def test_bad_options(home, tmp_path, server):
     before = installed.require(home)
     for args, message in [(["--only", "capec,nope"], "unknown catalog nope"),
-                          (["--from", str(tmp_path), "--only", "atlas"], "missing from the --from folder"),
-                          (["--only", "capec"], "no official download exists")]:
+                          (["--from", str(tmp_path), "--only", "atlas"], "missing from the --from folder")]:
         result = run(home, "fetch", *args)
         assert_kept(home, before, result)
         assert message in result.stderr
