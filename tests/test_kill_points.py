@@ -75,8 +75,10 @@ def complete(args: tuple, home: Path) -> float:
     return time.monotonic() - started
 
 
-def killed(args: tuple, home: Path, at: float | str) -> bool:
-    """Run the command and SIGKILL it `at` seconds in, or right after step `at`; whether it died."""
+def killed(args: tuple, home: Path, at: float | str) -> float | None:
+    """Run the command and SIGKILL it `at` seconds in, or right after step `at`; None when it died,
+    else the seconds it took to end by itself."""
+    started = time.monotonic()
     process = run(args, home, at if isinstance(at, str) else "")
     try:
         out = process.communicate(timeout=at if isinstance(at, float) else 600)[0]
@@ -84,7 +86,7 @@ def killed(args: tuple, home: Path, at: float | str) -> bool:
         process.send_signal(signal.SIGKILL)
         out = process.communicate()[0]
     assert process.returncode in (0, -signal.SIGKILL), out.decode()
-    return process.returncode == -signal.SIGKILL
+    return None if process.returncode == -signal.SIGKILL else time.monotonic() - started
 
 
 def clone(src: Path, dest: Path) -> None:
@@ -98,21 +100,28 @@ def exercise(args: tuple, home: Path, pristine: Path, work: Path, steps: list[st
     """Every kill point of a command run on `work` (a copy of `pristine`): `check(before)` after each
     kill (it returns the state the next one starts from), `clean(before)` after the uninterrupted run
     ending each batch. The points: 20 fractions of a measured run, spread so that each batch spans
-    it, then the commit steps in a batch of their own."""
+    it, then the commit steps in a batch of their own. A run that ends before its point is checked
+    like any other, and the point tried again on the time that run took (the machine got faster)."""
     clone(pristine, work)
     measured = complete(args, home)
-    times = [measured * (0.03 + 0.82 * i / (POINTS - 1)) for i in range(POINTS)]
+    fractions = [0.03 + 0.82 * i / (POINTS - 1) for i in range(POINTS)]
     tried, died = [], 0
-    for batch in [times[b::BATCHES] for b in range(BATCHES)] + [steps]:
+    for batch in [fractions[b::BATCHES] for b in range(BATCHES)] + [steps]:
         clone(pristine, work)
         before = check(None)
-        for at in batch:
-            died += killed(args, home, at)
-            tried.append(at if isinstance(at, str) else round(at, 2))
-            before = check(before)
+        for point in batch:
+            for _ in range(3):
+                at = point if isinstance(point, str) else round(point * measured, 2)
+                ended = killed(args, home, at)
+                tried.append(at)
+                before = check(before)
+                if ended is None:
+                    died += 1
+                    break
+                measured = min(measured, ended)
         complete(args, home)
         clean(before)
-    assert died >= POINTS, f"only {died} of the {len(tried)} runs were killed: the others ended first"
+    assert died >= POINTS + len(steps), f"only {died} of the {len(tried)} runs were killed: the others ended first"
     return {"measured": round(measured, 1), "points": tried, "died": died}
 
 
