@@ -8,7 +8,7 @@ exits 1 when a cheap request failed. Every client connects from its own loopback
 (127.0.0.2, 127.0.0.3 …), as distinct users would, so the per-address SPARQL limit applies to each.
 Catalogs come from THREATKG_HOME as usual.
 
-    python bench/load.py [--clients 20] [--seconds 30] [--heavy 0] [--threads 8]
+    python bench/load.py [--clients 20] [--seconds 30] [--heavy 0] [--threads 16]
                          [--system ai-system] [--component ai-model] [MODEL ...]
 """
 
@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--heavy", type=int, default=0, help="clients sending the heavy SPARQL query (a second run)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--threads", type=int, default=16, help="waitress worker threads (as `threatkg serve`)")
     parser.add_argument("--system", default="ai-system")
     parser.add_argument("--component", default="ai-model")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
