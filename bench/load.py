@@ -1,10 +1,15 @@
 """A bounded local load test: the web app served by waitress on 127.0.0.1 (a child process started
-here, stopped at the end), N concurrent keep-alive clients for S seconds, each alternating the
-component page and the JSON API's threats of the system. Prints requests/s, p50/p95/p99 latency
-and the error count; exits 1 when a request failed. Catalogs come from THREATKG_HOME as usual.
+here, stopped at the end), N concurrent keep-alive clients for S seconds, each going round the
+component page, the JSON API's threats of the system and a cheap SPARQL query. With --heavy H, the
+same run is repeated with H more clients each sending a heavy (seconds-long, finite) SPARQL query
+in a loop. Prints, for each run, requests/s, errors (any cheap request not answered 200) and
+p50/p95/p99 latency of each cheap path, and what the heavy queries got (200, 503, 429, other);
+exits 1 when a cheap request failed. Every client connects from its own loopback address
+(127.0.0.2, 127.0.0.3 …), as distinct users would, so the per-address SPARQL limit applies to each.
+Catalogs come from THREATKG_HOME as usual.
 
-    python bench/load.py [--clients 20] [--seconds 30] [--threads 8] [--system ai-system]
-                         [--component ai-model] [MODEL ...]
+    python bench/load.py [--clients 20] [--seconds 30] [--heavy 0] [--threads 16]
+                         [--system ai-system] [--component ai-model] [MODEL ...]
 """
 
 import argparse
@@ -15,12 +20,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-system.yaml"
 HOST = "127.0.0.1"   # loopback only
+CHEAP_QUERY = "SELECT ?c ?label WHERE { ?c a tm:Component ; rdfs:label ?label } ORDER BY ?c LIMIT 20"
+# Every pair of statements sharing a node, counted: a join over the catalogs that takes seconds.
+HEAVY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?b ?q ?c . FILTER(isIRI(?c)) }"
+
+
+def sparql_path(query: str) -> str:
+    return "/sparql?query=" + quote(query)
 
 
 def serve(models: list[str], threads: int) -> None:
@@ -44,35 +58,40 @@ def start_server(models: list[str], threads: int) -> tuple[subprocess.Popen, int
     return child, int(line)
 
 
+def connect(port: int, number: int) -> http.client.HTTPConnection:
+    """A connection from client `number`'s own loopback address (127.0.0.2, 127.0.0.3 …)."""
+    return http.client.HTTPConnection(HOST, port, timeout=60, source_address=(f"127.0.{number // 250}.{2 + number % 250}", 0))
+
+
 def fetch(connection: http.client.HTTPConnection, path: str) -> int:
-    connection.request("GET", path, headers={"Accept": "text/html,application/json"})
+    accept = "application/sparql-results+json" if path.startswith("/sparql") else "text/html,application/json"
+    connection.request("GET", path, headers={"Accept": accept})
     response = connection.getresponse()
     response.read()
     return response.status
 
 
-def client(port: int, paths: list[str], deadline: float, samples: dict, errors: list, lock: threading.Lock):
+def client(port: int, number: int, paths: list[str], deadline: float, samples: dict, statuses: Counter,
+           lock: threading.Lock):
     """One client: the paths in turn over one keep-alive connection (a new one after a failure)."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=60)
-    mine = {path: [] for path in paths}
-    failed, turn = 0, 0
+    connection = connect(port, number)
+    mine, seen, turn = {path: [] for path in paths}, Counter(), 0
     while time.monotonic() < deadline:
         path = paths[turn % len(paths)]
         turn += 1
         started = time.perf_counter()
         try:
-            ok = fetch(connection, path) == 200
+            seen[fetch(connection, path)] += 1
         except (OSError, http.client.HTTPException):
-            ok = False
+            seen["failed"] += 1
             connection.close()
-            connection = http.client.HTTPConnection(HOST, port, timeout=60)
+            connection = connect(port, number)
         mine[path].append(time.perf_counter() - started)
-        failed += not ok
     connection.close()
     with lock:
         for path, latencies in mine.items():
             samples[path] += latencies
-        errors.append(failed)
+        statuses.update(seen)
 
 
 def percentiles(latencies: list[float]) -> str:
@@ -80,37 +99,39 @@ def percentiles(latencies: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:7.1f} ms  p95 {cuts[94] * 1000:7.1f} ms  p99 {cuts[98] * 1000:7.1f} ms"
 
 
-def measure(port: int, paths: list[str], clients: int, seconds: float) -> tuple[dict, int, float]:
-    """Latencies per path, failed requests and elapsed seconds of `clients` clients for `seconds`."""
-    warm = http.client.HTTPConnection(HOST, port, timeout=120)
+def measure(port: int, paths: list[str], clients: int, seconds: float, heavy: int) -> tuple[dict, Counter, dict, Counter, float]:
+    """Latencies per path and statuses of `clients` cheap clients, and the same of `heavy` clients
+    sending the heavy query, over `seconds`; and the elapsed seconds."""
+    warm = connect(port, 0)
     for path in paths:   # the first request of each builds the system's view: not part of the measure
         if fetch(warm, path) != 200:
             raise SystemExit(f"GET {path} does not answer 200")
     warm.close()
-    samples, errors, lock = {path: [] for path in paths}, [], threading.Lock()
+    lock, deadline = threading.Lock(), time.monotonic() + seconds
+    cheap, heavy_paths = ({path: [] for path in paths}, Counter()), ({sparql_path(HEAVY_QUERY): []}, Counter())
     started = time.monotonic()
-    workers = [threading.Thread(target=client, args=(port, paths, started + seconds, samples, errors, lock))
-               for _ in range(clients)]
+    workers = [threading.Thread(target=client, args=(port, n, paths, deadline, *cheap, lock)) for n in range(clients)]
+    workers += [threading.Thread(target=client, args=(port, clients + n, list(heavy_paths[0]), deadline, *heavy_paths, lock))
+                for n in range(heavy)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    return samples, sum(errors), time.monotonic() - started
+    return *cheap, *heavy_paths, time.monotonic() - started
 
 
-def p95(latencies: list[float]) -> float:
-    """The 95th percentile, in milliseconds."""
-    return (statistics.quantiles(latencies, n=100)[94] if len(latencies) > 1 else latencies[0]) * 1000
-
-
-def load(port: int, paths: list[str], clients: int, seconds: float) -> int:
-    samples, errors, elapsed = measure(port, paths, clients, seconds)
+def load(port: int, paths: list[str], clients: int, seconds: float, heavy: int, names: dict) -> int:
+    samples, statuses, heavy_samples, heavy_statuses, elapsed = measure(port, paths, clients, seconds, heavy)
     every = [s for latencies in samples.values() for s in latencies]
-    print(f"{clients} clients, {elapsed:.1f} s: {len(every)} requests, {len(every) / elapsed:.1f} requests/s, "
-          f"{errors} errors")
-    print(f"  all{' ' * 46}{percentiles(every)}")
+    errors = sum(n for status, n in statuses.items() if status != 200)
+    print(f"{clients} clients{f' + {heavy} heavy' if heavy else ''}, {elapsed:.1f} s: {len(every)} requests, "
+          f"{len(every) / elapsed:.1f} requests/s, {errors} errors {dict(statuses) if errors else ''}")
+    print(f"  {'all':<24} {percentiles(every)}")
     for path, latencies in samples.items():
-        print(f"  {path:<48} {percentiles(latencies)}  ({len(latencies)} requests)")
+        print(f"  {names[path]:<24} {percentiles(latencies)}  ({len(latencies)} requests)")
+    if heavy:
+        [latencies] = heavy_samples.values()
+        print(f"  {'heavy query':<24} {percentiles(latencies)}  statuses {dict(sorted(heavy_statuses.items(), key=str))}")
     return errors
 
 
@@ -119,7 +140,8 @@ def main() -> None:
     parser.add_argument("models", nargs="*", default=[str(EXAMPLE)])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--heavy", type=int, default=0, help="clients sending the heavy SPARQL query (a second run)")
+    parser.add_argument("--threads", type=int, default=16, help="waitress worker threads (as `threatkg serve`)")
     parser.add_argument("--system", default="ai-system")
     parser.add_argument("--component", default="ai-model")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -127,10 +149,13 @@ def main() -> None:
     if args.serve:
         serve(args.models, args.threads)
         return
-    paths = [f"/system/{args.system}/component/{args.component}", f"/api/systems/{args.system}/threats"]
+    names = {f"/system/{args.system}/component/{args.component}": "component page",
+             f"/api/systems/{args.system}/threats": "threats API", sparql_path(CHEAP_QUERY): "cheap SPARQL"}
     child, port = start_server(args.models, args.threads)
     try:
-        failed = load(port, paths, args.clients, args.seconds)
+        failed = load(port, list(names), args.clients, args.seconds, 0, names)
+        if args.heavy:
+            failed += load(port, list(names), args.clients, args.seconds, args.heavy, names)
     finally:
         child.terminate()
         try:

@@ -8,8 +8,13 @@ and ignores proxy variables (HTTP_PROXY, ALL_PROXY), so the child is made unable
 free descriptor number below RLIMIT_NOFILE is taken and the limit set just above them, so socket()
 (and the resolver's files) fail with EMFILE before any connection is tried. Forking needs no second
 copy of the store, works for an embedded store on disk too, and costs about 10 ms a query (the fork
-and exit of a 200 MB server)."""
+and exit of a 200 MB server).
 
+A child still running after YIELD_AFTER seconds is reniced to the lowest CPU priority: quick queries,
+the pages and the API keep the processors while a few heavy queries take what is left; the caller
+may then also stop it (`may_go_on`: the server keeps a slot free for quick queries)."""
+
+import contextlib
 import faulthandler
 import os
 import resource
@@ -24,6 +29,7 @@ from pyoxigraph import Store
 from kg.store.dataset import DatasetView
 from kg.store.embedded import EmbeddedStore
 
+YIELD_AFTER = 0.25   # seconds a query runs at the server's priority before its child yields the CPU
 _RETRY = "narrow it down (a LIMIT, more specific patterns, bounded property paths)."
 
 
@@ -41,9 +47,11 @@ def in_process(store) -> bool:
     return isinstance(store, Store) or (isinstance(store, DatasetView) and isinstance(store.store, EmbeddedStore))
 
 
-def run_confined(work: Callable[[], bytes], timeout: float | None, memory_bytes: int | None) -> bytes:
+def run_confined(work: Callable[[], bytes], timeout: float | None, memory_bytes: int | None,
+                 may_go_on: Callable[[], bool] | None = None) -> bytes:
     """work()'s bytes, computed in a confined child (None: no time or memory limit); Stopped when it
-    times out, runs out of memory, crashes or raises. The child is killed if the caller is interrupted."""
+    times out, runs out of memory, crashes or raises, or when may_go_on(), asked once the child has run
+    YIELD_AFTER seconds, says no ("busy"). The child is killed if the caller is interrupted."""
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
@@ -54,13 +62,16 @@ def run_confined(work: Callable[[], bytes], timeout: float | None, memory_bytes:
     if pid == 0:
         _child(work, read_end, write_end, memory_bytes)
     os.close(write_end)
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        data = _read_until(read_end, None if timeout is None else time.monotonic() + timeout)
-    except BaseException as err:   # the deadline, or the caller interrupted (Ctrl-C)
+        data = _read_until(read_end, deadline, pid, may_go_on)
+    except BaseException as err:   # the deadline, no room to go on, or the caller interrupted (Ctrl-C)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         if isinstance(err, TimeoutError):
             raise Stopped("timeout", f"The query ran longer than {timeout:g} s and was stopped: {_RETRY}") from None
+        if isinstance(err, _NoRoom):
+            raise Stopped("busy", "The endpoint is busy with other long queries: try again shortly.") from None
         raise
     finally:
         os.close(read_end)
@@ -117,12 +128,27 @@ def _confine(memory_bytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, highest + 1))
 
 
-def _read_until(fd: int, deadline: float | None) -> bytes:
-    chunks = []
+class _NoRoom(Exception):
+    """may_go_on() said no."""
+
+
+def _read_until(fd: int, deadline: float | None, pid: int, may_go_on: Callable[[], bool] | None) -> bytes:
+    """The child's output; TimeoutError past the deadline. After YIELD_AFTER the child is reniced and
+    may_go_on asked (_NoRoom when it says no)."""
+    chunks, yield_at = [], time.monotonic() + YIELD_AFTER
     while True:
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and (left <= 0 or not select.select([fd], [], [], left)[0]):
-            raise TimeoutError
+        now = time.monotonic()
+        if yield_at is not None and now >= yield_at:
+            with contextlib.suppress(OSError):   # the child may have just ended
+                os.setpriority(os.PRIO_PROCESS, pid, 19)
+            if may_go_on is not None and not may_go_on():
+                raise _NoRoom
+            yield_at = None
+        waits = [t for t in (deadline, yield_at) if t is not None]
+        if waits and not select.select([fd], [], [], max(0.0, min(waits) - now))[0]:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError
+            continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
             return b"".join(chunks)

@@ -13,7 +13,8 @@ from kg.store import store_url
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (0.0.0.0 exposes the server to the network).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 64),
+              help="Worker threads (a SPARQL query or an upload holds one while its child runs).")
 @click.option("--store", "store", metavar="URL", default=None,
               help="Serve every system of this store (default $THREATKG_STORE; unset: only the MODEL files, "
                    "in memory): an http(s):// SPARQL server URL or a folder. MODEL files are added to it.")

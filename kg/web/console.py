@@ -74,7 +74,7 @@ def execute(sparql: str) -> Outcome:
     with one_client_share():
         return run(registry().dataset(), sparql, max_rows=config["CONSOLE_ROW_LIMIT"],
                    timeout=float(config["CONSOLE_TIME_LIMIT"]), slots=current_app.extensions["sparql_slots"],
-                   memory_mb=int(config["SPARQL_MEMORY_MB"]))
+                   memory_mb=int(config["SPARQL_MEMORY_MB"]), long_slots=current_app.extensions["sparql_long_slots"])
 
 
 def _page(named, query, result, error):

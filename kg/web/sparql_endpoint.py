@@ -41,6 +41,7 @@ DEFAULTS = {
     "SPARQL_MAX_ROWS": 10000,    # solutions or triples returned; more are cut (X-ThreatKG-Truncated)
     "SPARQL_MAX_RUNNING": 4,     # queries evaluated at once
     "SPARQL_PER_CLIENT": 1,      # queries one client address may have running at once (429 beyond)
+    "SPARQL_MAX_LONG": 3,        # of them, running past 0.25 s (503 beyond: the other slots stay for quick ones)
     "SPARQL_MEMORY_MB": 512,     # memory one query may take beyond the server's own (503 beyond)
 }
 PREFIX_MAP = {p: str(ns) for p, ns in PREFIXES.items()}   # predeclared, as in the CLI and the console
@@ -100,6 +101,7 @@ def _configure(state):
     for key, value in DEFAULTS.items():
         state.app.config.setdefault(key, value)
     state.app.extensions["sparql_slots"] = threading.BoundedSemaphore(state.app.config["SPARQL_MAX_RUNNING"])
+    state.app.extensions["sparql_long_slots"] = threading.BoundedSemaphore(state.app.config["SPARQL_MAX_LONG"])
     state.app.extensions["sparql_clients"] = ({}, threading.Lock())
 
 
@@ -113,21 +115,33 @@ def check_read_only(sparql: str) -> str:
 
 
 def run(store, sparql: str, *, max_rows: int, timeout: float, slots: threading.Semaphore,
-        default_graphs: list[str] = (), named_graphs: list[str] = (), memory_mb: int = 512) -> Outcome:
+        default_graphs: list[str] = (), named_graphs: list[str] = (), memory_mb: int = 512,
+        long_slots: threading.Semaphore | None = None) -> Outcome:
     """Evaluate a read-only query; at most max_rows results. On an in-process pyoxigraph store the
-    parse check and the evaluation run in a confined child process killed at the deadline; on a store
-    behind a SPARQL server (whose own limits apply) the check runs in that child, the evaluation in a
-    worker thread abandoned at the deadline."""
+    parse check and the evaluation run in a confined child process killed at the deadline, or once
+    it runs long when every one of `long_slots` is taken (503); on a store behind a SPARQL server
+    (whose own limits apply) the check runs in that child, the evaluation in a worker thread
+    abandoned at the deadline."""
     sparql = check_read_only(sparql)
     options = _dataset(default_graphs, named_graphs)
     deadline = time.monotonic() + timeout
     if not slots.acquire(timeout=min(timeout, 5.0)):
         raise Refused(503, "The endpoint is busy with other queries: try again shortly.")
+    held = []
+
+    def may_go_on() -> bool:
+        held.append(long_slots is None or long_slots.acquire(blocking=False))
+        return held[-1]
+
     try:
-        outcome = _in_child(store if in_process(store) else None, sparql, options, max_rows, timeout, memory_mb)
+        outcome = _in_child(store if in_process(store) else None, sparql, options, max_rows, timeout, memory_mb,
+                            may_go_on)
     except BaseException:
         slots.release()
         raise
+    finally:
+        if held == [True] and long_slots is not None:
+            long_slots.release()
     if outcome is not None:
         slots.release()
         return outcome
@@ -161,7 +175,7 @@ def run(store, sparql: str, *, max_rows: int, timeout: float, slots: threading.S
     return box["outcome"]
 
 
-def _in_child(store, sparql, options, max_rows, timeout, memory_mb) -> Outcome | None:
+def _in_child(store, sparql, options, max_rows, timeout, memory_mb, may_go_on) -> Outcome | None:
     """In a confined child (kg.query_worker): the parse check, then, with a store, the evaluation."""
     def work() -> bytes:
         try:
@@ -178,7 +192,7 @@ def _in_child(store, sparql, options, max_rows, timeout, memory_mb) -> Outcome |
         return json.dumps({"kind": outcome.kind, "truncated": outcome.truncated}).encode() + b"\n" + body
 
     try:
-        data = run_confined(work, timeout, memory_mb * 2**20)
+        data = run_confined(work, timeout, memory_mb * 2**20, may_go_on)
     except Stopped as stopped:
         if stopped.kind == "syntax":
             raise Refused(400, f"SPARQL syntax error: {stopped}") from None
@@ -246,7 +260,8 @@ def endpoint():
             outcome = run(registry().dataset(), sparql, max_rows=config["SPARQL_MAX_ROWS"],
                           timeout=float(config["SPARQL_TIMEOUT"]), slots=current_app.extensions["sparql_slots"],
                           default_graphs=default_graphs, named_graphs=named_graphs,
-                          memory_mb=int(config["SPARQL_MEMORY_MB"]))
+                          memory_mb=int(config["SPARQL_MEMORY_MB"]),
+                          long_slots=current_app.extensions["sparql_long_slots"])
         return _respond(outcome)
     except Refused as refused:
         return _error(refused.status, str(refused))

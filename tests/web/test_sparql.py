@@ -16,6 +16,7 @@ from rdflib.namespace import RDFS
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
+from kg import query_worker
 from kg.web.sparql_endpoint import READ_ONLY, Refused, run
 from tests.web.conftest import SYSTEM
 
@@ -240,6 +241,32 @@ def test_run_refuses_when_every_slot_is_taken():
     with pytest.raises(Refused) as refused:
         run(cross_product_store(10), "ASK { ?s ?p ?o }", max_rows=10, timeout=0.05, slots=slots)
     assert refused.value.status == 503 and "busy" in str(refused.value)
+
+
+def test_a_long_query_without_a_long_slot_is_stopped_and_a_quick_one_runs():
+    slots, long_slots = threading.BoundedSemaphore(2), threading.BoundedSemaphore(1)
+    long_slots.acquire()      # another query runs long
+    sparql = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d }"
+    started = time.monotonic()
+    with pytest.raises(Refused) as refused:
+        run(cross_product_store(), sparql, max_rows=10, timeout=30, slots=slots, long_slots=long_slots)
+    assert refused.value.status == 503 and "busy with other long queries" in str(refused.value)
+    assert time.monotonic() - started < 5                 # stopped once it ran long, not at the deadline
+    quick = run(cross_product_store(10), "ASK { ?s ?p ?o }", max_rows=10, timeout=5, slots=slots,
+                long_slots=long_slots)
+    assert quick.boolean
+    long_slots.release()
+    assert run(cross_product_store(300), sparql, max_rows=10, timeout=30, slots=slots,
+               long_slots=long_slots).rows[0][0].value == str(300 * 300)
+    assert all(s.acquire(blocking=False) for s in (slots, slots, long_slots))   # every slot given back
+
+
+def test_a_query_running_long_yields_the_cpu(monkeypatch):
+    seen = []
+    monkeypatch.setattr(query_worker.os, "setpriority", lambda which, pid, nice: seen.append(nice))
+    assert query_worker.run_confined(lambda: time.sleep(0.5) or b"slow", 5, None) == b"slow"
+    assert query_worker.run_confined(lambda: b"quick", 5, None) == b"quick"
+    assert seen == [19]
 
 
 # ---------------------------------------------------------------- CORS, no query
