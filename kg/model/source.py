@@ -65,8 +65,18 @@ def _construct_timestamp(loader, node):
                                                 node.start_mark) from None
 
 
+def _construct_int(loader, node):
+    """An integer; one too long for Python to convert (over 4,300 digits) a located YAML error."""
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(None, None, f"an integer of {len(node.value):,} characters is too long",
+                                                node.start_mark) from None
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct)
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
