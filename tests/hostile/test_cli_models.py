@@ -11,7 +11,7 @@ from tests.hostile.checks import assert_refused, cli
 from tests.hostile.corpus import include_cases, model_cases
 
 CASES = model_cases() + include_cases()
-COMMANDS = [["validate"], ["threats"], ["export", "--format", "ttl"], ["report"], ["coverage", "--profile", "stride-properties"], ["diff", EXAMPLE]]
+COMMANDS = [["validate"], ["threats"], ["export", "--format", "ttl"], ["report"], ["coverage", "--profile", "stride-properties"], ["diff"]]
 
 
 def made(case, tmp_path):
@@ -25,14 +25,14 @@ def made(case, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, catalog_home):
-    """An embedded store on disk holding the example, opened once (RocksDB locks it for this process):
-    every `systems add --store` of the module writes to it."""
+def store(tmp_path_factory, empty_home):
+    """An embedded store on disk holding the example (STRIDE only: quick), opened once (RocksDB locks
+    it for this process): every `systems add --store` of the module writes to it."""
     folder = tmp_path_factory.mktemp("store")
     embedded = EmbeddedStore(folder)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(systems_commands, "_open", lambda url: embedded)
-        result = cli("systems", "add", "--store", folder, EXAMPLE, env={"THREATKG_HOME": str(catalog_home)})
+        result = cli("systems", "add", "--store", folder, EXAMPLE, env={"THREATKG_HOME": str(empty_home)})
         assert result.exit_code == 0, result.output
         yield folder, embedded
 
@@ -47,7 +47,7 @@ def stored(embedded):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_model_commands_refuse(case, command, tmp_path, with_catalogs):
     path = made(case, tmp_path)
-    args = [*command, path] if command[0] != "diff" else ["diff", EXAMPLE, path]
+    args = [*command, path] if command[0] != "diff" else ["diff", path, EXAMPLE]
     assert_refused(cli(*args), str(path), *([case.element] if case.element else []), case.says)
 
 
