@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 
-LEAKS = re.compile(r'Traceback|internal error|File "[^"]*", line \d+|\b\w+\.py\b|/work/|site-packages|'
+LEAKS = re.compile(r'Traceback|internal error|File "[^"]*", line \d+|(?<![\w.])/(usr|root|home|work|opt|srv)/|site-packages|'
                    r'\b\w+(Error|Exception):', re.IGNORECASE)
 
 
