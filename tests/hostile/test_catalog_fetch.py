@@ -4,6 +4,7 @@ manifest) byte for byte unchanged. The shared catalogs are copied or served for 
 the hostile one, so each fetch gets as far as the hostile file."""
 
 import gzip
+import os
 import io
 import shutil
 import threading
@@ -57,7 +58,6 @@ def from_folder(tmp_path, shared_catalogs, make):
 
 def sparse(path):
     path.touch()
-    path.chmod(0o644)
     with open(path, "r+b") as file:
         file.truncate(SIZE * 1000)
 
@@ -67,7 +67,7 @@ FROM_CASES = {
     "symlink out of the folder": lambda p: p.symlink_to("/etc/passwd"),
     "dangling symlink": lambda p: p.symlink_to(p.parent / "nowhere"),
     "/dev/zero": lambda p: p.symlink_to("/dev/zero"),
-    "fifo": lambda p: __import__("os").mkfifo(p),
+    "fifo": lambda p: os.mkfifo(p),
     "directory": lambda p: p.mkdir(),
     "huge sparse file": sparse,
 }

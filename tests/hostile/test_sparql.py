@@ -2,6 +2,8 @@
 and `threatkg query -f FILE`: a 4xx (CLI: exit 2) with a message, never a traceback or server detail;
 the served systems unchanged. SERVICE in all its spellings is tests/web/test_sparql_hostile.py's."""
 
+import os
+
 import pytest
 
 from tests.conftest import EXAMPLE
@@ -80,6 +82,6 @@ def test_threatkg_query_refuses(name, tmp_path):
 def test_threatkg_query_refuses_a_non_utf8_file_and_a_fifo(tmp_path):
     bad, fifo = tmp_path / "latin1.rq", tmp_path / "fifo.rq"
     bad.write_bytes(b"ASK { ?s ?p 'caf\xe9' }")
-    __import__("os").mkfifo(fifo)
+    os.mkfifo(fifo)
     for path in (bad, fifo, "/dev/zero"):
         assert_refused(cli("query", EXAMPLE, "-f", path), str(path))
