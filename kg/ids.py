@@ -27,7 +27,7 @@ class IdForm:
 @lru_cache(maxsize=1)
 def forms() -> tuple[IdForm, ...]:
     entries = yaml.safe_load((catalogs_data_dir() / "ids.yaml").read_text(encoding="utf-8"))
-    return tuple(IdForm(re.compile(e["pattern"]), e["catalog"], e["kind"], e["example"], tuple(e.get("also", ())))
+    return tuple(IdForm(re.compile(e["pattern"], re.ASCII), e["catalog"], e["kind"], e["example"], tuple(e.get("also", ())))
                  for e in entries)
 
 

@@ -9,20 +9,25 @@ requirements, of threats that must be addressed, or of security properties.
                                                 # strings are catalog entries (asvs/v4.0.3)
 """
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pyoxigraph import Literal, NamedNode
 
+from kg.catalogs.entries import unknown_entry
 from kg.errors import InputError, Problem
 from kg.ids import iri_of
+from kg.model.source import load_yaml, read_text
 from kg.namespaces import ID
 from kg.paths import catalogs_data_dir, queries_dir
 from kg.queries import run
 
 KINDS = {"requirements": "requirement", "threats": "threat", "properties": "requirement"}
 FIELDS = {"id", "title", "description", "kind", "ids", "select"}
+QUERY_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")          # a name in kg/queries, never a path
+ENTRY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*$", re.ASCII)
 
 
 DEFAULT_PROFILE = "stride-properties"   # what pages and reports show when no profile is chosen
@@ -58,14 +63,10 @@ def builtin() -> dict[str, Path]:
 def load(name_or_path: str) -> Profile:
     """A built-in profile by name, or a profile file by path."""
     path = builtin().get(name_or_path) or Path(name_or_path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise InputError(Problem(name_or_path, f"no such profile (built-in: {', '.join(builtin())}; "
                                                "or give the path of a profile YAML file)"))
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise InputError(Problem(str(path), f"malformed profile: {err}")) from None
-    return _validated(doc, str(path))
+    return _validated(load_yaml(read_text(path, "profile"), str(path)), str(path))
 
 
 def _validated(doc, file: str) -> Profile:
@@ -73,9 +74,13 @@ def _validated(doc, file: str) -> Profile:
         return InputError(Problem(file, message, element=element))
     if not isinstance(doc, dict):
         raise bad("a profile is a mapping with id, title, kind and ids or select")
+    if isinstance(doc.get("id"), (list, dict)):
+        raise bad("id: a string")
     element = str(doc.get("id", "profile"))
     if set(doc) - FIELDS:
         raise bad(f"unknown fields {sorted(set(doc) - FIELDS)} (allowed: {sorted(FIELDS)})", element)
+    if texts := [key for key in ("title", "description") if isinstance(doc.get(key), (list, dict))]:
+        raise bad(f"{', '.join(texts)}: a string", element)
     if doc.get("kind") not in KINDS:
         raise bad(f"kind: one of {', '.join(KINDS)}", element)
     if ("ids" in doc) == ("select" in doc):
@@ -84,10 +89,27 @@ def _validated(doc, file: str) -> Profile:
     if not isinstance(ids, list) or any(iri_of(str(i)) is None for i in ids):
         unknown = [i for i in (ids if isinstance(ids, list) else [ids]) if iri_of(str(i)) is None]
         raise bad(f"ids: not catalog ids: {unknown}", element)
+    if missing := [i for i in ids if unknown_entry(str(iri_of(str(i))))]:
+        raise bad(f"ids: not entries of the installed catalogs: {missing}", element)
     select = doc.get("select")
-    if select is not None and (not isinstance(select, dict) or not isinstance(select.get("query"), str)):
-        raise bad("select: a mapping with a query name and optional `with` bindings", element)
-    if select is not None and not (queries_dir() / f"{select['query']}.rq").is_file():
-        raise bad(f"select: no named query '{select['query']}' in {queries_dir()}", element)
+    if select is not None:
+        _check_select(select, bad, element)
     return Profile(element, str(doc.get("title", element)), doc["kind"], str(doc.get("description", "")).strip(),
                    tuple(str(i) for i in ids), select)
+
+
+def _check_select(select, bad, element) -> None:
+    """A named query of kg/queries (a name, never a path) and bindings of its variables to integers or
+    catalog entries (asvs/v4.0.3)."""
+    if not isinstance(select, dict) or not isinstance(select.get("query"), str) or set(select) - {"query", "with"}:
+        raise bad("select: a mapping with a query name and optional `with` bindings", element)
+    name = select["query"]
+    if not QUERY_NAME.match(name) or not (queries_dir() / f"{name}.rq").is_file():
+        raise bad(f"select: no named query {name!r} in {queries_dir()}", element)
+    bindings = select.get("with") or {}
+    if not isinstance(bindings, dict):
+        raise bad("select: `with` is a mapping of the query's variables to values", element)
+    for variable, value in bindings.items():
+        if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, str) and ENTRY.match(value)):
+            raise bad(f"select: with.{variable}: an integer or a catalog entry such as asvs/v4.0.3; "
+                      f"found {str(value)[:80]!r}", element)

@@ -212,7 +212,7 @@ def test_a_bad_enrichment_yaml_names_file_entry_and_field(server, home):
     assert "enrichment cwe-cves" not in stderr                 # the enrichment using it is not blamed
 
     path.write_text("endpoints:\n  - name: sepses\n    url: http://a: b\n", encoding="utf-8")
-    assert f"{path}:3: not YAML: mapping values are not allowed here" in threatkg("enrich", "CWE-89", code=2).stderr
+    assert f"{path}:3: malformed YAML: mapping values are not allowed in this context" in threatkg("enrich", "CWE-89", code=2).stderr
 
 
 def test_unknown_ids_exit_2(home):

@@ -113,6 +113,10 @@ def verify(path: Path, spec: SourceFile, origin: str) -> None:
 
 def _copy_local(src: Path, out: Path, spec: SourceFile) -> None:
     try:
+        if src.is_dir():
+            raise IsADirectoryError
+        if src.exists() and not src.is_file():     # never opened: a FIFO blocks, /dev/zero never ends
+            raise InputError(Problem(str(src), "not a regular file (a device, pipe or socket), expected a file"))
         fh = open(src, "rb")
     except FileNotFoundError:
         raise InputError(Problem(str(src), "missing from the --from folder")) from None
@@ -140,14 +144,21 @@ def _get(url: str, out: Path, label: str, expected: int, limit: int) -> None:
                 raise _Retryable(f"HTTP {resp.status_code} {resp.reason}")
             if resp.status_code != 200:
                 raise InputError(Problem(url, f"HTTP {resp.status_code} {resp.reason}"))
-            length = int(resp.headers.get("Content-Length") or 0) or expected
-            _write_bounded(resp.iter_content(CHUNK), out, limit, label, url, length)
+            _write_bounded(resp.iter_content(CHUNK), out, limit, label, url,
+                           _length(resp.headers.get("Content-Length")) or expected)
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
             requests.exceptions.InvalidSchema) as err:
         raise InputError(Problem(url, f"not a valid http(s) URL ({err})")) from None
+    except requests.exceptions.TooManyRedirects:
+        raise InputError(Problem(url, "too many redirects")) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
             requests.exceptions.ChunkedEncodingError) as err:
         raise _Retryable(_reason(err)) from None
+
+
+def _length(header: str | None) -> int | None:
+    """The Content-Length a server announced, for the progress bar; None unless a plausible size."""
+    return int(header) if header and header.isdigit() and len(header) <= 18 else None
 
 
 def _write_bounded(chunks, out: Path, limit: int, label: str, origin: str, length: int | None = None) -> None:

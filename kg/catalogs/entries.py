@@ -21,6 +21,19 @@ def known_entries() -> frozenset[str] | None:
     return _identified(tuple(installation.graph_files())) | {c.iri for c in stride()}
 
 
+def unknown_entry(iri: str) -> bool:
+    """Whether `iri` is no entry of a catalog the installed release holds (ids of catalogs not
+    installed are not checked)."""
+    known = known_entries()
+    return known is not None and iri not in known and iri.rsplit("/", 1)[0] in _catalogs(known)
+
+
+@lru_cache(maxsize=4)
+def _catalogs(known: frozenset[str]) -> frozenset[str]:
+    """The namespaces (…/id/capec) of the entries known."""
+    return frozenset(iri.rsplit("/", 1)[0] for iri in known)
+
+
 @lru_cache(maxsize=4)
 def _identified(files: tuple[Path, ...]) -> frozenset[str]:
     """The IRIs with a dcterms:identifier in the release's graphs."""

@@ -36,6 +36,8 @@ def fetch(from_dir: Path | None, base_url: str | None, only: str | None):
     unless every step succeeds: a failed fetch keeps the previous install."""
     if from_dir and base_url:
         raise click.UsageError("use either --from or --base-url, not both")
+    if from_dir and not from_dir.is_dir():
+        raise click.BadParameter(f"{from_dir} is not a folder", param_hint="--from")
     if base_url and not re.match(r"^https?://[^/]+", base_url):
         raise click.BadParameter("expected an http(s) URL", param_hint="--base-url")
     names = [n.strip() for n in only.split(",") if n.strip()] if only else None

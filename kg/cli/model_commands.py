@@ -97,6 +97,9 @@ def _print(text: str):
 
 
 def _read_query(path: str) -> str:
+    """The text of a query file; a pipe or a device is never opened (it would block or never end)."""
+    if not Path(path).is_file():
+        raise InputError(Problem(path, "not a regular file (a device, pipe or socket): a query is a file"))
     try:
         return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as err:

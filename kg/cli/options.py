@@ -31,7 +31,8 @@ def profile_option(default: str | None = None, required: bool = False,
                    what: str = "The requirement profile", unset: str | None = None, multiple: bool = False):
     """--profile: a built-in profile or a profile YAML file (`unset` says what no profile means;
     `multiple`: repeatable, given as `profile_names`)."""
-    return click.option("--profile", "profile_names" if multiple else "profile_name", default=default,
+    given = {} if default is None else {"default": default}   # click 8.5 takes default=None for a value
+    return click.option("--profile", "profile_names" if multiple else "profile_name", **given,
                         required=required, multiple=multiple, show_default=default is not None,
                         help=f"{what}: a built-in profile ({', '.join(builtin())}) or the path of a profile "
                              f"YAML file{f' (default: {unset})' if unset else ''}.")

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from kg.catalogs import installed
+from kg.catalogs.entries import unknown_entry
 from kg.cli import main
 from kg.cli.model_commands import _print, _read_query
 from kg.cli.options import output_format, profile_option, reasoner
@@ -85,6 +86,8 @@ def threat_across(threat_id, store, profile_name, only_open, fmt):
     iri = iri_of(threat_id)
     if iri is None:
         raise InputError(Problem(threat_id, f"not a catalog id (known forms: {known_forms()})"))
+    if unknown_entry(str(iri)):
+        raise InputError(Problem(threat_id, "no installed catalog has this entry"))
     rows = across.exposed(_open(store), str(iri), load(profile_name) if profile_name else IN_PLACE)
     if only_open:
         rows = [r for r in rows if r["open"]]

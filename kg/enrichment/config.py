@@ -2,14 +2,14 @@
 THREATKG_HOME/enrichment.yaml whose entries add to or replace those of the same name. Checked on load:
 an InputError names the file, the entry and the field."""
 
+import os
 import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from kg.errors import InputError, Problem
+from kg.model.source import load_yaml, read_text
 from kg.namespaces import ID
 from kg.paths import catalogs_data_dir, home, queries_dir
 
@@ -41,7 +41,7 @@ class Enrichment:
 def load_config() -> list[Enrichment]:
     """Every enrichment, its endpoint resolved from the allowlist; InputError listing all problems."""
     documents = [(path, _document(path)) for path in (catalogs_data_dir() / CONFIG, home() / CONFIG)
-                 if path.is_file()]
+                 if os.path.lexists(path)]     # a pipe or a dangling link there is a problem, not "no file"
     problems, endpoints, enrichments = [], {}, {}
     for path, document in documents:
         for raw in _entries(document, "endpoints", path, problems):
@@ -55,12 +55,8 @@ def load_config() -> list[Enrichment]:
 
 
 def _document(path: Path) -> dict:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(Problem(str(path), f"not YAML: {getattr(err, 'problem', err)}",
-                                 line=mark.line + 1 if mark else None)) from None
+    """The file's mapping, read within a model's limits (size, aliases, nesting; kg.model.source)."""
+    document = load_yaml(read_text(path, "configuration"), str(path)) or {}
     if not isinstance(document, dict) or set(document) - {"endpoints", "enrichments"}:
         raise InputError(Problem(str(path), "expected a mapping with the lists `endpoints` and `enrichments`"))
     return document
@@ -144,8 +140,14 @@ def _is_number(value, minimum) -> bool:
 
 
 def _is_url(value) -> bool:
-    parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
-    return parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(value)
+        parts.port                           # a port out of range or no number: ValueError
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _is_text(value) -> bool:

@@ -107,21 +107,30 @@ def mapping(name: str) -> dict:
 
 
 def parse(text: str, name: str):
-    """The document of a model file's text: the text itself for XML, else the parsed JSON or YAML
-    (YAML with line numbers, kg.model.source)."""
+    """The document of a model file's text: the text itself for XML, else the parsed JSON of another
+    tool's format or YAML (with line numbers, kg.model.source)."""
     head = text.lstrip()[:1]
     if head == "<":
         return text
     try:
         if head in "{[" and Path(name).suffix.lower() != ".yaml":
             try:
-                return json.loads(text)
+                doc = json.loads(text, parse_int=lambda digits: _json_int(digits, name))
+                if detect(doc) != OWN:
+                    return doc     # ThreatKG's own model is read as YAML (which JSON is), with its lines
             except json.JSONDecodeError as err:
                 if Path(name).suffix.lower() == ".json":
                     raise InputError(Problem(name, f"malformed JSON: {err.msg}", line=err.lineno)) from None
         return load_yaml(text, name)
     except RecursionError:
         raise InputError(Problem(name, "malformed: lists or mappings nested too deeply")) from None
+
+
+def _json_int(digits: str, name: str) -> int:
+    """A JSON integer; one too long for Python to convert (over 4,300 digits) a problem of the file."""
+    if len(digits) > 4300:
+        raise InputError(Problem(name, f"malformed JSON: an integer of {len(digits):,} digits is too long"))
+    return int(digits)
 
 
 def detect(data) -> str:

@@ -9,6 +9,7 @@ place in the model is a warning naming the OTM element. Mapping: catalogs/import
 import re
 from datetime import date
 
+from kg.errors import InputError, Problem
 from kg.namespaces import TM
 from kg.ontology import attributes, compiled, kinds, known_values
 
@@ -26,7 +27,13 @@ def component_kinds() -> set[str]:
     return {name for name in kinds() if str(TM.Component) in ancestors.get(name, ())}
 
 
+SECTIONS = ("otmVersion", "project", "representations", "trustZones", "components", "dataflows", "assets",
+            "threats", "mitigations")
+
+
 def convert(data, ctx) -> dict:
+    if not isinstance(data, dict) or not set(data) & set(SECTIONS):    # forced on another document
+        raise InputError(Problem(ctx.file, f"not an OTM model: it has none of {', '.join(SECTIONS)}"))
     m = ctx.mapping
     project = _record(data.get("project"), "project", ctx) or {}
     system = {"id": ctx.ident(project.get("id"), project.get("name"), "otm-model"),

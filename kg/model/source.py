@@ -65,8 +65,18 @@ def _construct_timestamp(loader, node):
                                                 node.start_mark) from None
 
 
+def _construct_int(loader, node):
+    """An integer; one too long for Python to convert (over 4,300 digits) a located YAML error."""
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(None, None, f"an integer of {len(node.value):,} characters is too long",
+                                                node.start_mark) from None
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct)
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
@@ -90,38 +100,39 @@ def _check_aliases(node, name: str):
                                        f"{MAX_ALIAS_NODES:,}"))
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or an InputError saying why it can't be a model."""
+def read_text(path: Path, what: str = "model") -> str:
+    """The file's text, or an InputError saying why it can't be a `what` (a model, a profile …)."""
     name = str(path)
     try:
         status = path.stat()
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError
         if not stat.S_ISREG(status.st_mode):   # never opened: a FIFO blocks, /dev/zero never ends
-            raise InputError(Problem(name, "not a regular file (a device, pipe or socket): a model is a file"))
+            raise InputError(Problem(name, f"not a regular file (a device, pipe or socket): a {what} is a file"))
         if status.st_size > MAX_BYTES:
-            raise InputError(Problem(name, f"file is {status.st_size:,} bytes; the limit for a model is {MAX_BYTES:,}"))
+            raise InputError(Problem(name, f"file is {status.st_size:,} bytes; the limit for a {what} is {MAX_BYTES:,}"))
         with path.open("rb") as file:
             data = file.read(MAX_BYTES + 1)    # a file that grew since: read no more than the limit
         if len(data) > MAX_BYTES:
-            raise InputError(Problem(name, f"file is over {MAX_BYTES:,} bytes, the limit for a model"))
+            raise InputError(Problem(name, f"file is over {MAX_BYTES:,} bytes, the limit for a {what}"))
     except FileNotFoundError:
         raise InputError(Problem(name, "no such file")) from None
     except IsADirectoryError:
-        raise InputError(Problem(name, "is a directory, not a model file")) from None
+        raise InputError(Problem(name, f"is a directory, not a {what} file")) from None
     except OSError as err:
         raise InputError(Problem(name, f"cannot read: {err.strerror}")) from None
-    return decode(data, name)
+    return decode(data, name, what)
 
 
-def decode(data: bytes, name: str) -> str:
-    """The text of a model's bytes (`name`: where they come from), or an InputError saying why it can't be a model."""
+def decode(data: bytes, name: str, what: str = "model") -> str:
+    """The text of a `what`'s bytes (`name`: where they come from), or an InputError saying why it can't be one."""
     if len(data) > MAX_BYTES:
-        raise InputError(Problem(name, f"file is {len(data):,} bytes; the limit for a model is {MAX_BYTES:,}"))
+        raise InputError(Problem(name, f"file is {len(data):,} bytes; the limit for a {what} is {MAX_BYTES:,}"))
     if not data.strip():
         raise InputError(Problem(name, "file is empty"))
     if b"\x00" in data[:8192]:
-        raise InputError(Problem(name, "binary file: a model is YAML or Turtle text"))
+        text = "YAML or Turtle text" if what == "model" else "YAML text"
+        raise InputError(Problem(name, f"binary file: a {what} is {text}"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
+from kg.catalogs.entries import unknown_entry
 from kg.errors import Problem
 from kg.ids import form_of, iri_of, known_forms
 from kg.model.source import Mapping
@@ -93,8 +94,8 @@ class YamlModel:
         self.lines[iri] = sys.line
         self.graph.add((iri, RDF.type, TM.System))
         self.graph.add((iri, DCTERMS.identifier, Literal(self.system)))
-        self._literal(iri, RDFS.label, sys.get("name"))
-        self._literal(iri, DCTERMS.description, sys.get("description"))
+        self._text(iri, RDFS.label, sys, "name", sys["id"])
+        self._text(iri, DCTERMS.description, sys, "description", sys["id"])
 
     def _items(self, doc, section):
         items = doc.get(section)
@@ -134,8 +135,8 @@ class YamlModel:
         g = self.graph
         g.add((iri, DCTERMS.identifier, Literal(eid)))
         g.add((iri, TM.partOf, model_iri(self.system)))
-        self._literal(iri, RDFS.label, item.get("label", eid))
-        self._literal(iri, DCTERMS.description, item.get("description"))
+        self._text(iri, RDFS.label, item, "label", eid, default=eid)
+        self._text(iri, DCTERMS.description, item, "description", eid)
         getattr(self, "_" + section)(iri, item, eid)
 
     def _zones(self, iri, item, eid):
@@ -227,6 +228,10 @@ class YamlModel:
             self.problem(f"{key}: '{official_id}' is not a catalog id of a {' or '.join(kinds_allowed)} "
                          f"(such as {examples})", line=item.key_lines.get(key, item.line), element=eid)
             return
+        if unknown_entry(str(iri_of(official_id))):
+            self.problem(f"{key}: '{official_id}' is not an entry of the installed catalogs",
+                         line=item.key_lines.get(key, item.line), element=eid)
+            return
         self.graph.add((iri, prop, iri_of(official_id)))
 
     # ------------------------------------------------------------ helpers
@@ -260,6 +265,14 @@ class YamlModel:
             self.graph.add((iri, prop, self.iri(value)))
         else:
             self.graph.add((iri, prop, Literal(value)))  # a literal where an element belongs: SHACL reports it
+
+    def _text(self, iri, prop, item, key, eid, default=None):
+        """The text field `key` of `item` as a literal; a list or a mapping there is a problem."""
+        value = item.get(key, default)
+        if isinstance(value, (list, dict)):
+            self.problem(f"{key}: at most one, a string", line=item.line, element=eid)
+        else:
+            self._literal(iri, prop, value)
 
     def _literal(self, iri, prop, value):
         if value is not None:

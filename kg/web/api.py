@@ -164,7 +164,11 @@ def _catalog(entry: dict) -> dict:
 def _lookup(store, ident: str) -> list[str]:
     """The entry IRIs an id names: a path under …/id/ naming a subject, else entries with that dcterms:identifier."""
     iri = str(ID) + ident
-    if "/" in ident and next(store.quads_for_pattern(NamedNode(iri), None, None), None) is not None:
+    try:
+        subject = NamedNode(iri) if "/" in ident else None
+    except ValueError:             # no IRI (a space, a NUL …): no entry has it as a path either
+        return []
+    if subject is not None and next(store.quads_for_pattern(subject, None, None), None) is not None:
         return [iri]
     return [s["entry"].value for s in run(store, "entry-lookup", id=Literal(ident))]
 
