@@ -99,15 +99,21 @@ def convert(data: dict, ctx) -> dict:
 def _zone(bname, zones, boundary, m, ctx) -> dict:
     kind = next(z["kind"] for z in m["zones"] if re.search(z["pattern"], bname, re.I))
     zone = {"id": zones[bname], "label": bname, "kind": kind}
-    parent = _ref_name(boundary.get("inBoundary"))
-    if parent is not None:
-        if parent in zones:
-            zone["parent"] = zones[parent]
-        else:
-            ctx.fail(bname, f"inBoundary: no boundary is named '{parent}'")
+    _place(zone, "parent", bname, boundary, zones, ctx)
     if boundary.get("description"):
         zone["description"] = boundary["description"]
     return zone
+
+
+def _place(out: dict, key: str, name: str, source: dict, zones: dict, ctx):
+    """Set out[key] to the zone of the source's `inBoundary`; a boundary no one names is a problem."""
+    boundary = _ref_name(source.get("inBoundary"))
+    if boundary is None:
+        return
+    if boundary in zones:
+        out[key] = zones[boundary]
+    else:
+        ctx.fail(name, f"inBoundary: no boundary is named '{boundary}'")
 
 
 def _ref_name(value):
@@ -122,12 +128,7 @@ def _component(ename, element, eid, zones, m, ctx) -> dict:
         ctx.warn(ename, f"pytm class '{klass}' has no ThreatKG kind (catalogs/import/pytm.yaml): kept as a process")
         kinds = ["process"]
     component = {"id": eid, "label": ename, "kinds": kinds}
-    boundary = _ref_name(element.get("inBoundary"))
-    if boundary is not None:
-        if boundary in zones:
-            component["zone"] = zones[boundary]
-        else:
-            ctx.fail(ename, f"inBoundary: no boundary is named '{boundary}'")
+    _place(component, "zone", ename, element, zones, ctx)
     if element.get("description"):
         component["description"] = element["description"]
     does, attrs = [], {}
