@@ -20,12 +20,16 @@ def profiles() -> dict[str, Profile]:
     return {name: load(name) for name in builtin()}
 
 
-def requested_profile() -> str:
-    """The ?profile= of the request: a built-in profile name (no file paths), else 404."""
-    name = request.args.get("profile", DEFAULT_PROFILE)
+def builtin_or_404(name: str) -> str:
+    """The name when it is a built-in profile (no file paths), else 404."""
     if name not in profiles():
         abort(404, f"No built-in profile {name[:100]}; the built-in profiles are {', '.join(profiles())}.")
     return name
+
+
+def requested_profile() -> str:
+    """The ?profile= of the request: a built-in profile name, else 404."""
+    return builtin_or_404(request.args.get("profile", DEFAULT_PROFILE))
 
 
 @bp.get("/system/<system>/coverage")

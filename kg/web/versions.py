@@ -13,7 +13,7 @@ from kg.profiles import DEFAULT_PROFILE
 from kg.systems import versions
 from kg.systems.versions import KeptVersion
 from kg.web import registry
-from kg.web.coverage_pages import profiles
+from kg.web.coverage_pages import builtin_or_404, profiles
 from kg.web.pages import view_or_404
 
 bp = Blueprint("versions", __name__)
@@ -62,11 +62,7 @@ def pick(kept: list[KeptVersion], wanted: str | None, default: str) -> KeptVersi
 
 def requested_profiles() -> list[str]:
     """The ?profile= names (repeatable; default the default profile): built-in ones only, else 404."""
-    names = request.args.getlist("profile") or [DEFAULT_PROFILE]
-    for name in names:
-        if name not in profiles():
-            abort(404, f"No built-in profile {name[:100]}; the built-in profiles are {', '.join(profiles())}.")
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(builtin_or_404(name) for name in request.args.getlist("profile") or [DEFAULT_PROFILE]))
 
 
 def changes(kept: list[KeptVersion]) -> tuple[KeptVersion, KeptVersion, dict]:
